@@ -10,9 +10,12 @@ import cnnc
 
 
 def _run(code, **env):
+    """Run ``code`` in a fresh interpreter, away from the source tree (whose
+    uncompiled cnnc/ would otherwise shadow the installed package)."""
     full = dict(os.environ, **env)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                         text=True, env=full, check=True)
+                         text=True, env=full, check=True,
+                         cwd=os.path.dirname(os.path.dirname(cnnc.__file__)))
     return out.stdout.strip()
 
 
