@@ -4,6 +4,8 @@ The lecture's running example, :func:`shapes`, is computed on the spot and
 needs no network; :func:`digits` comes from scikit-learn's own files;
 :func:`mnist`, :func:`fashion_mnist` and :func:`cifar10` read the standard
 files from a cache folder, downloading them when they are missing.
+:class:`DataLoader` cuts a dataset into shuffled mini-batches and
+:mod:`cnnc.data.transforms` augments them.
 """
 
 from cnnc.data.datasets import (
@@ -21,6 +23,7 @@ from cnnc.data.datasets import (
     read_cifar10_python,
     read_idx,
 )
+from cnnc.data.loader import ArrayDataset, DataLoader, Dataset
 from cnnc.data.preprocessing import channel_stats, normalize, train_val_split
 from cnnc.data.shapes import (
     DIFFICULTIES,
@@ -31,7 +34,13 @@ from cnnc.data.shapes import (
     shapes,
 )
 
+from cnnc.data import transforms
+
 __all__ = [
+    "ArrayDataset",
+    "DataLoader",
+    "Dataset",
+    "transforms",
     "CIFAR10_CLASSES",
     "ChecksumError",
     "DIFFICULTIES",
