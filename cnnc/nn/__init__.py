@@ -1,0 +1,5 @@
+"""cnnc.nn: layers with explicit forward and backward passes."""
+from cnnc.nn.conv import Conv2d
+from cnnc.nn.module import Module, Parameter
+
+__all__ = ["Module", "Parameter", "Conv2d"]

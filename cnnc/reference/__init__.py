@@ -1,0 +1,8 @@
+"""cnnc.reference: the lecture's formulas in plain, slow NumPy.
+
+These functions are the oracle of the test suite and the model answers of
+the assignments. They check nothing and favour reading over speed.
+"""
+from cnnc.reference.conv import conv2d, conv2d_backward
+
+__all__ = ["conv2d", "conv2d_backward"]
