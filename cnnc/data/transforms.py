@@ -4,8 +4,9 @@
 colour and illumination. Each transform here takes a batch ``x`` of shape
 (N, C, H, W), draws its own random parameters for every image, and
 returns a new array of the same dtype. Geometric transforms build one
-affine matrix per image and warp the batch in one call (see
-:mod:`cnnc.data.warp` for the conventions); flips just reverse an axis.
+affine matrix per image and warp the whole batch in one call to the C
+kernel :func:`cnnc.functional.warp_affine` (its plain NumPy twin and the
+conventions are in :mod:`cnnc.data.warp`); flips just reverse an axis.
 
 Every transform takes ``rng``, a seed or a ``numpy.random.Generator``:
 the same seed gives the same augmented batches.
@@ -27,7 +28,8 @@ from cnnc.data._checks import (
     check_int,
     check_range,
 )
-from cnnc.data.warp import MODES, affine_matrix, warp_affine_reference
+from cnnc.data.warp import MODES, affine_matrix
+from cnnc.functional import warp_affine as _warp
 
 __all__ = [
     "Transform",
@@ -43,8 +45,6 @@ __all__ = [
     "RandomGamma",
     "Normalize",
 ]
-
-_warp = warp_affine_reference
 
 
 class Transform:
