@@ -67,10 +67,25 @@ typedef struct {
 } cnnc_warp_taps;
 
 /* Points far outside only ever see the fill; clamping them just beyond
- * the edge keeps the conversion to an integer defined for any value. */
+ * the edge keeps the conversion to an integer defined for any value (a
+ * NaN, which no checked theta produces, lands at -2 too). Comparisons,
+ * not fmin/fmax, so that no libm call sits in the pixel loop. */
 static inline double cnnc_warp_clamp(double s, int64_t size)
 {
-    return fmin(fmax(s, -2.0), (double)size + 1.0);
+    if (!(s >= -2.0)) {
+        return -2.0;
+    }
+    return s > (double)size + 1.0 ? (double)size + 1.0 : s;
+}
+
+/* floor() of a clamped coordinate, exactly: truncate toward zero, then
+ * step down for negative non-integers. Baseline x86-64 has no rounding
+ * instruction, so floor() itself would be a function call per pixel. */
+static inline int64_t cnnc_warp_floor(double s)
+{
+    int64_t i = (int64_t)s;
+
+    return i - (s < (double)i);
 }
 
 static inline int64_t cnnc_warp_offset(int64_t r, int64_t c, int64_t H,
@@ -83,8 +98,8 @@ static inline int64_t cnnc_warp_offset(int64_t r, int64_t c, int64_t H,
 static inline void cnnc_warp_nearest_taps(double sx, double sy, int64_t H,
                                           int64_t W, cnnc_warp_taps *t)
 {
-    int64_t c = (int64_t)floor(cnnc_warp_clamp(sx, W) + 0.5);
-    int64_t r = (int64_t)floor(cnnc_warp_clamp(sy, H) + 0.5);
+    int64_t c = cnnc_warp_floor(cnnc_warp_clamp(sx, W) + 0.5);
+    int64_t r = cnnc_warp_floor(cnnc_warp_clamp(sy, H) + 0.5);
 
     t->off[0] = cnnc_warp_offset(r, c, H, W);
 }
@@ -94,12 +109,11 @@ static inline void cnnc_warp_nearest_taps(double sx, double sy, int64_t H,
 static inline void cnnc_warp_bilinear_taps(double sx, double sy, int64_t H,
                                            int64_t W, cnnc_warp_taps *t)
 {
-    double x0 = floor(cnnc_warp_clamp(sx, W));
-    double y0 = floor(cnnc_warp_clamp(sy, H));
-    int64_t c0 = (int64_t)x0, r0 = (int64_t)y0;
+    double cx = cnnc_warp_clamp(sx, W), cy = cnnc_warp_clamp(sy, H);
+    int64_t c0 = cnnc_warp_floor(cx), r0 = cnnc_warp_floor(cy);
 
-    t->fx = cnnc_warp_clamp(sx, W) - x0;
-    t->fy = cnnc_warp_clamp(sy, H) - y0;
+    t->fx = cx - (double)c0;
+    t->fy = cy - (double)r0;
     t->off[0] = cnnc_warp_offset(r0, c0, H, W);
     t->off[1] = cnnc_warp_offset(r0, c0 + 1, H, W);
     t->off[2] = cnnc_warp_offset(r0 + 1, c0, H, W);

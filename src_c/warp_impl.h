@@ -9,7 +9,19 @@
  * the rounding of the final value.
  */
 
-/* One channel's value at the taps: bilinear mix or the nearest pixel. */
+/* Bilinear mix of four values: along x within the top and bottom rows,
+ * then along y between them. */
+static inline REAL FN(cnnc_warp_mix)(double v00, double v01, double v10,
+                                     double v11, double fx, double fy)
+{
+    double top = (1.0 - fx) * v00 + fx * v01;
+    double bottom = (1.0 - fx) * v10 + fx * v11;
+
+    return (REAL)((1.0 - fy) * top + fy * bottom);
+}
+
+/* One channel's value at the taps: bilinear mix or the nearest pixel;
+ * taps outside the image read as fill. */
 static inline REAL FN(cnnc_warp_sample)(const REAL *plane,
                                         const cnnc_warp_taps *t, int mode,
                                         REAL fill)
@@ -22,11 +34,7 @@ static inline REAL FN(cnnc_warp_sample)(const REAL *plane,
     for (int k = 0; k < 4; k++) {
         v[k] = t->off[k] >= 0 ? (double)plane[t->off[k]] : (double)fill;
     }
-
-    /* Along x within the top and bottom rows, then along y between them. */
-    double top = (1.0 - t->fx) * v[0] + t->fx * v[1];
-    double bottom = (1.0 - t->fx) * v[2] + t->fx * v[3];
-    return (REAL)((1.0 - t->fy) * top + t->fy * bottom);
+    return FN(cnnc_warp_mix)(v[0], v[1], v[2], v[3], t->fx, t->fy);
 }
 
 /*
@@ -71,6 +79,19 @@ int FN(cnnc_warp_affine)(const cnnc_warp_geom *g, const REAL *x,
                 cnnc_warp_nearest_taps(sx, sy, g->H, g->W, &taps);
             } else {
                 cnnc_warp_bilinear_taps(sx, sy, g->H, g->W, &taps);
+            }
+
+            /* When the top-left and bottom-right taps are inside, all
+             * four are: the same mix as cnnc_warp_sample, unguarded. */
+            if (mode == CNNC_WARP_BILINEAR && taps.off[0] >= 0 &&
+                taps.off[3] >= 0) {
+                const REAL *src = xn + taps.off[0];
+                for (int64_t c = 0; c < g->C; c++, src += HW) {
+                    yrow[c * PQ + q] = FN(cnnc_warp_mix)(
+                        src[0], src[1], src[g->W], src[g->W + 1], taps.fx,
+                        taps.fy);
+                }
+                continue;
             }
 
             /* The same sampling rule in every channel. */
