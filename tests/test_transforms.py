@@ -276,6 +276,22 @@ def test_color_jitter_brightness_contrast_saturation():
     np.testing.assert_allclose(same, x)
 
 
+def test_color_jitter_equals_the_three_steps_one_by_one():
+    x = batch(n=6, dtype=np.float64) * 0.8
+    out = T.ColorJitter(0.4, 0.5, 0.6, clip=False, rng=9)(x)
+    rng = np.random.default_rng(9)
+    b, k, s = (rng.uniform(lo, hi, 6)[:, None, None, None]
+               for lo, hi in ((0.6, 1.4), (0.5, 1.5), (0.4, 1.6)))
+    luma = np.array([0.299, 0.587, 0.114])[None, :, None, None]
+    want = x * b
+    mean = (want * luma).sum(axis=1, keepdims=True).mean(axis=(2, 3),
+                                                          keepdims=True)
+    want = mean + (want - mean) * k
+    grey = (want * luma).sum(axis=1, keepdims=True)
+    want = grey + (want - grey) * s
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
+
+
 def test_color_jitter_clips_unless_told_not_to():
     x = np.full((2, 1, 2, 2), 0.8, np.float32)
     assert T.ColorJitter(brightness=(2, 2))(x).max() == 1.0

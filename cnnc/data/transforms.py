@@ -510,15 +510,19 @@ class ColorJitter(Transform):
         k = self.rng.uniform(*self.contrast, n).astype(x.dtype)
         s = self.rng.uniform(*self.saturation, n).astype(x.dtype)
 
-        out = x * b[:, None, None, None]
-        mean = _grey(out).mean(axis=(1, 2, 3), keepdims=True)
-        out = mean + (out - mean) * k[:, None, None, None]
+        # Brightness then contrast make one affine map per image:
+        # m + (b x - m) k = (b k) x + (1 - k) m, with m = b * mean grey of x.
+        m = b * _grey(x).mean(axis=(1, 2, 3)).astype(x.dtype)
+        out = x * (b * k)[:, None, None, None]
+        out += ((1 - k) * m)[:, None, None, None]
         if c == 3:
+            # Saturation: g + (out - g) s = s out + (1 - s) g, g per pixel.
             grey = _grey(out)
-            out = grey + (out - grey) * s[:, None, None, None]
+            out *= s[:, None, None, None]
+            out += (1 - s)[:, None, None, None] * grey
         if self.clip:
             np.clip(out, 0.0, 1.0, out=out)
-        return out.astype(x.dtype, copy=False)
+        return out
 
     def _config(self):
         return dict(brightness=self.brightness, contrast=self.contrast,
@@ -528,8 +532,10 @@ class ColorJitter(Transform):
 def _grey(x):
     """Grey level, shape (N, 1, H, W): the luma of RGB, or the channel mean."""
     if x.shape[1] == 3:
-        weights = np.array([0.299, 0.587, 0.114], dtype=x.dtype)
-        return np.einsum("nchw,c->nhw", x, weights)[:, None]
+        grey = x[:, 0:1] * x.dtype.type(0.299)
+        grey += x[:, 1:2] * x.dtype.type(0.587)
+        grey += x[:, 2:3] * x.dtype.type(0.114)
+        return grey
     return x.mean(axis=1, keepdims=True)
 
 
