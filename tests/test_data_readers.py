@@ -478,3 +478,14 @@ def test_train_val_split(stratify):
         assert np.bincount(yv).tolist() == [5, 5, 5, 5]
     again = train_val_split(x, y, 0.2, stratify=stratify, seed=1)
     np.testing.assert_array_equal(again[1][0], xv)
+
+
+def test_cifar10_archive_missing_a_batch(tmp_path):
+    batches = cifar_batches()
+    del batches["test_batch"]
+    sub = write_cifar(tmp_path / "staging", batches, "binary")
+    with tarfile.open(tmp_path / "cifar-10-binary.tar.gz", "w:gz") as tar:
+        tar.add(sub, arcname=sub.name)
+    with pytest.raises(ValueError, match=r"cifar-10-binary.tar.gz holds no "
+                       r"file named 'test_batch.bin'"):
+        cifar10(path=tmp_path)

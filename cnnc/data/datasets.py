@@ -496,14 +496,23 @@ def _find_cifar(folder):
 
 
 def _tar_reader(archive):
+    wanted = {name + suffix for name in _CIFAR_TRAIN + _CIFAR_TEST
+              for suffix in ("", ".bin")}
+    members = {}
+
     def read_member(name):
-        # Members are matched by base name and read into memory; nothing
-        # is written to disk, so paths inside the archive do not matter.
-        with tarfile.open(archive, "r:*") as tar:
-            for member in tar:
-                if member.isfile() and Path(member.name).name == name:
-                    return tar.extractfile(member).read()
-        raise ValueError(f"{archive} holds no file named {name!r}")
+        if not members:
+            # One pass over the compressed archive reads every batch into
+            # memory. Members are matched by base name and nothing is
+            # written to disk, so paths inside the archive do not matter.
+            with tarfile.open(archive, "r:*") as tar:
+                for member in tar:
+                    base = Path(member.name).name
+                    if member.isfile() and base in wanted:
+                        members[base] = tar.extractfile(member).read()
+        if name not in members:
+            raise ValueError(f"{archive} holds no file named {name!r}")
+        return members[name]
     return read_member
 
 
