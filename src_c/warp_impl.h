@@ -57,7 +57,8 @@ int FN(cnnc_warp_affine)(const cnnc_warp_geom *g, const REAL *x,
     HW = g->H * g->W;
     PQ = g->P * g->Q;
     rows = g->N * g->P;
-    nthreads = cnnc_threads_for(g->N * g->C * PQ * 4);
+    nthreads = g->N * g->C * PQ < CNNC_WARP_PARALLEL_MIN_OUTPUTS
+                   ? 1 : cnnc_get_num_threads();
 
     /* Every (image, output row) writes its own part of y. */
 #ifdef _OPENMP

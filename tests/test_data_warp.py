@@ -28,7 +28,8 @@ def random_theta(n, h, w, seed, out_size=None):
     ((5, 1, 1, 6), None),
     ((1, 4, 6, 1), (3, 5)),
     ((4, 3, 16, 17), (8, 23)),
-    ((64, 3, 32, 32), None),     # large enough to run on several threads
+    ((64, 3, 32, 32), None),
+    ((6, 3, 350, 350), None),    # over 2^21 outputs: runs on several threads
 ])
 def test_c_warp_matches_reference(dtype, mode, shape, out_size, threads):
     x = np.random.default_rng(1).random(shape).astype(dtype)
@@ -43,8 +44,8 @@ def test_c_warp_matches_reference(dtype, mode, shape, out_size, threads):
 
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
 def test_results_do_not_depend_on_threads(mode):
-    x = np.random.default_rng(2).random((32, 3, 24, 24)).astype(np.float32)
-    theta = random_theta(32, 24, 24, seed=3)
+    x = np.random.default_rng(2).random((5, 3, 400, 400)).astype(np.float32)
+    theta = random_theta(5, 400, 400, seed=3)  # 2.4e6 outputs
     before = cnnc.get_num_threads()
     try:
         cnnc.set_num_threads(1)
