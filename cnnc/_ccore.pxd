@@ -39,3 +39,20 @@ cdef extern from "cnnc.h" nogil:
     int cnnc_conv2d_backward_f64(const cnnc_conv2d_geom *g, const double *dy,
                                  const double *x, const double *w, double *dx,
                                  double *dw, double *db)
+
+    enum:
+        CNNC_WARP_BILINEAR
+        CNNC_WARP_NEAREST
+
+    ctypedef struct cnnc_warp_geom:
+        int64_t N, C, H, W
+        int64_t P, Q
+
+    int cnnc_warp_check(const cnnc_warp_geom *g, const double *theta,
+                        int mode)
+    int cnnc_warp_affine_f32(const cnnc_warp_geom *g, const float *x,
+                             const double *theta, int mode, float fill,
+                             float *y)
+    int cnnc_warp_affine_f64(const cnnc_warp_geom *g, const double *x,
+                             const double *theta, int mode, double fill,
+                             double *y)

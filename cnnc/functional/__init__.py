@@ -5,5 +5,6 @@ This is the one place that checks arguments: layers in :mod:`cnnc.nn` call
 these functions, and the Cython bridge below them trusts what they pass.
 """
 from cnnc.functional.conv import conv2d, conv2d_backward, conv2d_output_size
+from cnnc.functional.warp import warp_affine
 
-__all__ = ["conv2d", "conv2d_backward", "conv2d_output_size"]
+__all__ = ["conv2d", "conv2d_backward", "conv2d_output_size", "warp_affine"]
