@@ -3,3 +3,8 @@ from cnnc.nn.conv import Conv2d
 from cnnc.nn.module import Module, Parameter
 
 __all__ = ["Module", "Parameter", "Conv2d"]
+
+from cnnc.nn.container import Sequential  # noqa: E402
+from cnnc.nn.module import module_class  # noqa: E402
+
+__all__ += ["Sequential", "module_class"]
