@@ -11,8 +11,6 @@ starts the backward pass through the layers::
 
 Names and semantics follow PyTorch's ``torch.nn`` losses.
 """
-import numbers
-
 import numpy as np
 
 from cnnc import functional as F
