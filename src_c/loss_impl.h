@@ -70,8 +70,9 @@ int FN(cnnc_cross_entropy)(int64_t N, int64_t C, const REAL *z,
         }
     }
     REAL eps = (REAL)label_smoothing;
-    /* e^x costs about ten multiply-adds per logit. */
-    int nthreads = cnnc_threads_for(N * C * 10);
+    /* A logit costs about eight multiply-adds (e^x and three passes);
+     * loss_check made sure N * C * 8 fits. */
+    int nthreads = cnnc_threads_for(N * C * 8);
 
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(static)
