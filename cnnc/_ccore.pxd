@@ -40,6 +40,23 @@ cdef extern from "cnnc.h" nogil:
                                  const double *x, const double *w, double *dx,
                                  double *dw, double *db)
 
+    enum:
+        CNNC_WARP_BILINEAR
+        CNNC_WARP_NEAREST
+
+    ctypedef struct cnnc_warp_geom:
+        int64_t N, C, H, W
+        int64_t P, Q
+
+    int cnnc_warp_check(const cnnc_warp_geom *g, const double *theta,
+                        int mode)
+    int cnnc_warp_affine_f32(const cnnc_warp_geom *g, const float *x,
+                             const double *theta, int mode, float fill,
+                             float *y)
+    int cnnc_warp_affine_f64(const cnnc_warp_geom *g, const double *x,
+                             const double *theta, int mode, double fill,
+                             double *y)
+
     int cnnc_linear_check(int64_t N, int64_t C, int64_t K)
     int cnnc_linear_forward_f32(int64_t N, int64_t C, int64_t K,
                                 const float *x, const float *w,

@@ -123,6 +123,46 @@ int cnnc_conv2d_backward_f64(const cnnc_conv2d_geom *g, const double *dy,
                              double *dw, double *db);
 
 /* ---------------------------------------------------------------------- */
+/* Affine warp (geometric augmentation)                                    */
+/* ---------------------------------------------------------------------- */
+
+/* How a warp samples the input between pixel centres. */
+enum cnnc_warp_mode {
+    CNNC_WARP_BILINEAR = 0,  /* mix the four surrounding pixels */
+    CNNC_WARP_NEAREST = 1    /* the closest pixel, round(s) = floor(s + 0.5) */
+};
+
+/* The sizes of one warp: input N x C x H x W, output N x C x P x Q. */
+typedef struct cnnc_warp_geom {
+    int64_t N, C, H, W;
+    int64_t P, Q;
+} cnnc_warp_geom;
+
+/* Checks a warp: every size positive, no size product overflowing int64,
+ * a known mode and every entry of theta (6 N values) finite. */
+int cnnc_warp_check(const cnnc_warp_geom *g, const double *theta, int mode);
+
+/*
+ * Warps each image by its own affine map, sampling backwards: output pixel
+ * (p, q) of image n reads the input at column sx and row sy,
+ *
+ *   sx = theta[6n + 0] * q + theta[6n + 1] * p + theta[6n + 2]
+ *   sy = theta[6n + 3] * q + theta[6n + 4] * p + theta[6n + 5]
+ *
+ * pixel centres at integer coordinates. Bilinear sampling weighs the four
+ * pixels around (sx, sy); any of them outside the image reads as `fill`,
+ * so edges fade into it. Nearest sampling reads one pixel, or `fill`.
+ *
+ *   x: N x C x H x W      theta: N x 6 (double for both element types)
+ *   y: N x C x P x Q      (written, not accumulated)
+ */
+int cnnc_warp_affine_f32(const cnnc_warp_geom *g, const float *x,
+                         const double *theta, int mode, float fill, float *y);
+int cnnc_warp_affine_f64(const cnnc_warp_geom *g, const double *x,
+                         const double *theta, int mode, double fill,
+                         double *y);
+
+/* ---------------------------------------------------------------------- */
 /* Fully connected layer (linear)                                          */
 /* ---------------------------------------------------------------------- */
 
