@@ -38,6 +38,7 @@ def _configure_from_environment():
 _configure_from_environment()
 
 from cnnc import functional, nn, reference  # noqa: E402
+from cnnc import losses  # noqa: E402
 from cnnc import init, optim  # noqa: E402
 
 __all__ = [
@@ -46,3 +47,4 @@ __all__ = [
     "show_config", "__version__",
     "init", "optim",
 ]
+__all__ += ["losses"]

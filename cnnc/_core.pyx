@@ -61,3 +61,5 @@ def compiler():
 
 include "_conv2d.pxi"
 include "_warp.pxi"
+include "_linear.pxi"
+include "_loss.pxi"

@@ -108,6 +108,12 @@ typedef void (*cnnc_wgrad_f64)(int64_t rows, int64_t cols,
                                const int64_t *off, const double *b,
                                double *c, int64_t ldc);
 
+/* Cross-entropy of one row of C logits with target class t, fused with
+ * its gradient times scale into dz (skipped when NULL); returns the loss.
+ * See loss_row_impl.h. */
+typedef double (*cnnc_ce_row_f32)(int64_t C, const float *z, int64_t t,
+                                  float eps, float scale, float *dz);
+
 /* The kernels of one SIMD path. */
 typedef struct {
     const char *name;
@@ -117,6 +123,7 @@ typedef struct {
     cnnc_direct_f64 direct_f64;
     cnnc_wgrad_f32 wgrad_f32;
     cnnc_wgrad_f64 wgrad_f64;
+    cnnc_ce_row_f32 cross_entropy_row_f32;
 } cnnc_simd_table;
 
 /* The table in use, chosen by cnnc_select_simd(). */
@@ -159,6 +166,13 @@ void cnnc_ukernel_avx2_f32(int64_t kc, const float *a, const float *b,
                            float *c, int64_t ldc, int accumulate);
 void cnnc_ukernel_avx2_f64(int64_t kc, const double *a, const double *b,
                            double *c, int64_t ldc, int accumulate);
+#endif
+
+double cnnc_ce_row_scalar_f32(int64_t C, const float *z, int64_t t,
+                              float eps, float scale, float *dz);
+#if CNNC_HAVE_AVX2_PATH
+double cnnc_ce_row_avx2_f32(int64_t C, const float *z, int64_t t, float eps,
+                            float scale, float *dz);
 #endif
 
 /* Floats of packing workspace one serial GEMM call needs. */

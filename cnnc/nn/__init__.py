@@ -3,3 +3,6 @@ from cnnc.nn.conv import Conv2d
 from cnnc.nn.module import Module, Parameter
 
 __all__ = ["Module", "Parameter", "Conv2d"]
+from cnnc.nn.linear import Linear  # noqa: E402
+
+__all__ += ["Linear"]
