@@ -451,14 +451,20 @@ static int FN(direct_weight_grad)(const cnnc_conv2d_geom *g, const REAL *dy,
                 int64_t pr = g->P - p0 < prows ? g->P - p0 : prows;
                 int64_t npix = pr * g->Q;
 
-                /* 2. dy^T for these rows, in panels of NR channels. */
+                /* 2. dy^T for these rows, in panels of NR channels, each
+                 *    channel's pixels read in order. */
                 for (int64_t j0 = 0; j0 < Kgp; j0 += NR) {
                     REAL *panel = bt + j0 * npix;
-                    for (int64_t t = 0; t < npix; t++) {
-                        for (int64_t j = 0; j < NR; j++) {
-                            int64_t k = j0 + j;
-                            panel[t * NR + j] =
-                                k < Kg ? dyg[k * PQ + p0 * g->Q + t] : 0;
+                    for (int64_t j = 0; j < NR; j++) {
+                        const REAL *src = dyg + (j0 + j) * PQ + p0 * g->Q;
+                        if (j0 + j >= Kg) {
+                            for (int64_t t = 0; t < npix; t++) {
+                                panel[t * NR + j] = 0;
+                            }
+                            continue;
+                        }
+                        for (int64_t t = 0; t < npix; t++) {
+                            panel[t * NR + j] = src[t];
                         }
                     }
                 }
