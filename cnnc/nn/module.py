@@ -155,6 +155,13 @@ def _recording(init):
     return __init__
 
 
+def _is_float_dtype(value):
+    try:
+        return value is not None and np.dtype(value).kind == "f"
+    except TypeError:
+        return False
+
+
 def _to_json(value, where):
     """``value`` as JSON-safe data: tuples as lists, dtypes as strings."""
     if value is None or isinstance(value, (bool, str)):
@@ -435,6 +442,10 @@ class Module:
             for name, buf in list(module._buffers.items()):
                 if buf is not None and buf.dtype.kind == "f":
                     module.register_buffer(name, buf.astype(dtype))
+            # A layer that remembers its dtype (to check inputs) and the
+            # recorded constructor argument follow the conversion.
+            if _is_float_dtype(module.__dict__.get("dtype")):
+                object.__setattr__(module, "dtype", dtype)
             args = module.__dict__.get("_config_args")
             if args is not None and "dtype" in args:
                 args["dtype"] = dtype
@@ -541,13 +552,24 @@ class Module:
         return module
 
     def state_dict(self):
-        """Copies of every parameter and buffer, keyed as PyTorch does."""
+        """Copies of every parameter and buffer, keyed as PyTorch does.
+
+        The order is PyTorch's too: module by module, each one's
+        parameters, then its buffers (``"1.weight"``, ``"1.bias"``,
+        ``"1.running_mean"``, ...).
+        """
         state = OrderedDict()
-        for name, param in self.named_parameters():
-            state[name] = param.data.copy()
-        for name, buf in self.named_buffers():
-            state[name] = np.array(buf, copy=True)
+        self._fill_state(state, "")
         return state
+
+    def _fill_state(self, state, prefix):
+        for name, param in self._parameters.items():
+            if param is not None:
+                state[prefix + name] = param.data.copy()
+        for name, buf in self._buffers.items():
+            state[prefix + name] = np.array(buf, copy=True)
+        for name, child in self.named_children():
+            child._fill_state(state, prefix + name + ".")
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays from ``state_dict`` into the parameters and buffers.
