@@ -48,3 +48,11 @@ __all__ = [
     "init", "optim",
 ]
 __all__ += ["losses"]
+
+from cnnc import io  # noqa: E402
+from cnnc._summary import summary  # noqa: E402
+
+__all__ += ["io", "summary"]
+from cnnc.gradcheck import gradcheck  # noqa: E402
+
+__all__ += ["gradcheck"]
