@@ -1,0 +1,713 @@
+/*
+ * batchnorm_impl.h - batch normalization for one element type, compiled by
+ * batchnorm.c with REAL and FN(name) defined (as gemm.c does).
+ *
+ * Two layouts of the same tensor x: N x C x L.
+ * - Plane path (L >= CNNC_BN_MIN_PLANE): each (n, c) plane is a contiguous
+ *   run of L values. A channel is summarised run by run, two passes per
+ *   run while it sits in L1, and the run summaries merged.
+ * - Column path (small L, BatchNorm1d on (N, C) above all): each image is
+ *   a row of C * L columns; Welford's update runs down the columns, all
+ *   columns at once, and the columns of a channel are merged at the end.
+ *
+ * In both, the output is (x - mean_hi) * scale + shift per channel, where
+ * mean_hi is the mean rounded to REAL and shift carries what the rounding
+ * left out: x - mean_hi is exact for x near the mean, so a large mean with
+ * a small spread loses nothing.
+ */
+
+/* Per channel: y = (x - mean_hi) * scale + shift. */
+typedef struct {
+    REAL mean_hi, scale, shift;
+} FN(cnnc_bn_fwd);
+
+/* Per channel: dx = a * dy + b * (x - mean_hi) + d. */
+typedef struct {
+    REAL mean_hi, a, b, d;
+} FN(cnnc_bn_bwd);
+
+/* ---------------------------------------------------------------------- */
+/* Statistics                                                              */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Moments of n contiguous values (n <= CNNC_BN_RUN), by two passes over
+ * them while they sit in L1: a first guess of the mean, then the
+ * deviations from that guess and their squares. The sum of the deviations
+ * corrects the guess, so the first pass's rounding does not reach M2.
+ */
+static cnnc_bn_moments FN(run_moments)(const REAL *restrict x, int64_t n)
+{
+    REAL sum = 0, dev = 0, sq = 0;
+    cnnc_bn_moments m;
+
+#pragma omp simd reduction(+ : sum)
+    for (int64_t i = 0; i < n; i++) {
+        sum += x[i];
+    }
+    REAL guess = sum / (REAL)n;
+
+#pragma omp simd reduction(+ : dev, sq)
+    for (int64_t i = 0; i < n; i++) {
+        REAL d = x[i] - guess;
+        dev += d;
+        sq += d * d;
+    }
+
+    m.count = (double)n;
+    m.mean = (double)guess + (double)dev / (double)n;
+    m.m2 = (double)sq - (double)dev * (double)dev / (double)n;
+    if (m.m2 < 0) {
+        m.m2 = 0;
+    }
+    return m;
+}
+
+/* Moments of channel c over images [n0, n1), plane path. */
+static cnnc_bn_moments FN(plane_moments)(const cnnc_batchnorm_geom *g,
+                                         const REAL *x, int64_t c,
+                                         int64_t n0, int64_t n1)
+{
+    cnnc_bn_moments acc = {0, 0, 0};
+
+    for (int64_t n = n0; n < n1; n++) {
+        const REAL *plane = x + (n * g->C + c) * g->L;
+        for (int64_t i = 0; i < g->L; i += CNNC_BN_RUN) {
+            int64_t len = g->L - i < CNNC_BN_RUN ? g->L - i : CNNC_BN_RUN;
+            cnnc_bn_merge(&acc, FN(run_moments)(plane + i, len));
+        }
+    }
+    return acc;
+}
+
+/* Moments of channel c over all images, block by block as the split
+ * schedule computes them, so both schedules round alike. */
+static cnnc_bn_moments FN(channel_moments)(const cnnc_batchnorm_geom *g,
+                                           const REAL *x, int64_t c)
+{
+    int64_t nb = cnnc_bn_plane_blocks(g->N), n0, n1;
+    cnnc_bn_moments acc = {0, 0, 0};
+
+    for (int64_t b = 0; b < nb; b++) {
+        cnnc_bn_block(g->N, nb, b, &n0, &n1);
+        cnnc_bn_merge(&acc, FN(plane_moments)(g, x, c, n0, n1));
+    }
+    return acc;
+}
+
+/*
+ * From channel c's moments: save mean and invstd, update the running
+ * statistics (PyTorch's rule, unbiased variance), and return the output's
+ * coefficients.
+ */
+static FN(cnnc_bn_fwd) FN(finish_channel)(
+    const cnnc_batchnorm_geom *g, int64_t c, cnnc_bn_moments m,
+    const REAL *weight, const REAL *bias, double momentum,
+    REAL *running_mean, REAL *running_var, double *save_mean,
+    double *save_invstd)
+{
+    double var = m.m2 / m.count;
+    double invstd = 1.0 / sqrt(var + g->eps);
+    double gamma = weight != NULL ? (double)weight[c] : 1.0;
+    double beta = bias != NULL ? (double)bias[c] : 0.0;
+    FN(cnnc_bn_fwd) k;
+
+    save_mean[c] = m.mean;
+    save_invstd[c] = invstd;
+    if (running_mean != NULL) {
+        double unbiased = m.m2 / (m.count - 1);
+        running_mean[c] = (REAL)((1 - momentum) * running_mean[c] +
+                                 momentum * m.mean);
+        running_var[c] = (REAL)((1 - momentum) * running_var[c] +
+                                momentum * unbiased);
+    }
+
+    k.mean_hi = (REAL)m.mean;
+    k.scale = (REAL)(gamma * invstd);
+    k.shift = (REAL)(beta - (m.mean - (double)k.mean_hi) * gamma * invstd);
+    return k;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Output passes                                                           */
+/* ---------------------------------------------------------------------- */
+
+static void FN(normalize_run)(const REAL *restrict x, REAL *restrict y,
+                              int64_t n, FN(cnnc_bn_fwd) k)
+{
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) {
+        y[i] = (x[i] - k.mean_hi) * k.scale + k.shift;
+    }
+}
+
+/* One image's row of C planes of L values, each with its channel's
+ * coefficients; L = 1 runs along the channels instead. */
+static void FN(normalize_row)(const REAL *restrict x, REAL *restrict y,
+                              int64_t C, int64_t L,
+                              const FN(cnnc_bn_fwd) *k)
+{
+    if (L == 1) {
+#pragma omp simd
+        for (int64_t c = 0; c < C; c++) {
+            y[c] = (x[c] - k[c].mean_hi) * k[c].scale + k[c].shift;
+        }
+        return;
+    }
+    for (int64_t c = 0; c < C; c++) {
+        FN(normalize_run)(x + c * L, y + c * L, L, k[c]);
+    }
+}
+
+/* y = normalise(x) with per-channel coefficients k, in parallel over
+ * (image, channel) planes, or over rows when planes are short. */
+static void FN(normalize_all)(const cnnc_batchnorm_geom *g, const REAL *x,
+                              REAL *y, const FN(cnnc_bn_fwd) *k,
+                              int nthreads)
+{
+    if (g->L >= CNNC_BN_MIN_PLANE) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+        for (int64_t p = 0; p < g->N * g->C; p++) {
+            FN(normalize_run)(x + p * g->L, y + p * g->L, g->L,
+                              k[p % g->C]);
+        }
+    } else {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+        for (int64_t n = 0; n < g->N; n++) {
+            int64_t row = n * g->C * g->L;
+            FN(normalize_row)(x + row, y + row, g->C, g->L, k);
+        }
+    }
+    (void)nthreads;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Training forward                                                        */
+/* ---------------------------------------------------------------------- */
+
+/* Plane path, one thread per channel: each channel's statistics and then
+ * its output, while its N planes are still in this core's cache. */
+static int FN(train_by_channel)(const cnnc_batchnorm_geom *g,
+                                const REAL *x, const REAL *weight,
+                                const REAL *bias, double momentum,
+                                REAL *running_mean, REAL *running_var,
+                                REAL *y, double *save_mean,
+                                double *save_invstd, int nthreads)
+{
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+    for (int64_t c = 0; c < g->C; c++) {
+        cnnc_bn_moments m = FN(channel_moments)(g, x, c);
+        FN(cnnc_bn_fwd) k = FN(finish_channel)(
+            g, c, m, weight, bias, momentum, running_mean, running_var,
+            save_mean, save_invstd);
+
+        for (int64_t n = 0; n < g->N; n++) {
+            int64_t p = (n * g->C + c) * g->L;
+            FN(normalize_run)(x + p, y + p, g->L, k);
+        }
+    }
+    (void)nthreads;
+    return CNNC_OK;
+}
+
+/* Plane path for few channels: the blocks of every channel in parallel,
+ * then the per-channel merge, then the output over all planes. */
+static int FN(train_by_block)(const cnnc_batchnorm_geom *g, const REAL *x,
+                              const REAL *weight, const REAL *bias,
+                              double momentum, REAL *running_mean,
+                              REAL *running_var, REAL *y, double *save_mean,
+                              double *save_invstd, int nthreads)
+{
+    int64_t nb = cnnc_bn_plane_blocks(g->N);
+    cnnc_bn_moments *part = cnnc_alloc((size_t)(g->C * nb) *
+                                       sizeof(cnnc_bn_moments));
+    FN(cnnc_bn_fwd) *k = cnnc_alloc((size_t)g->C * sizeof(FN(cnnc_bn_fwd)));
+
+    if (part == NULL || k == NULL) {
+        cnnc_free(part);
+        cnnc_free(k);
+        return CNNC_ERR_NOMEM;
+    }
+
+    /* Each block of each channel summarised on its own. */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+    for (int64_t item = 0; item < g->C * nb; item++) {
+        int64_t n0, n1;
+        cnnc_bn_block(g->N, nb, item % nb, &n0, &n1);
+        part[item] = FN(plane_moments)(g, x, item / nb, n0, n1);
+    }
+
+    /* Merged in block order, as train_by_channel does. */
+    for (int64_t c = 0; c < g->C; c++) {
+        cnnc_bn_moments m = {0, 0, 0};
+        for (int64_t b = 0; b < nb; b++) {
+            cnnc_bn_merge(&m, part[c * nb + b]);
+        }
+        k[c] = FN(finish_channel)(g, c, m, weight, bias, momentum,
+                                  running_mean, running_var, save_mean,
+                                  save_invstd);
+    }
+
+    FN(normalize_all)(g, x, y, k, nthreads);
+    cnnc_free(part);
+    cnnc_free(k);
+    return CNNC_OK;
+}
+
+/*
+ * Column path: Welford's update down the rows of each block of images,
+ * in double, every column of the row at once; then per channel the
+ * blocks and the L columns are merged; then the output row by row.
+ */
+static int FN(train_by_column)(const cnnc_batchnorm_geom *g, const REAL *x,
+                               const REAL *weight, const REAL *bias,
+                               double momentum, REAL *running_mean,
+                               REAL *running_var, REAL *y,
+                               double *save_mean, double *save_invstd,
+                               int nthreads)
+{
+    int64_t cols = g->C * g->L;
+    int64_t nb = cnnc_bn_column_blocks(g->N, cols);
+    double *mean = cnnc_alloc((size_t)(2 * nb * cols) * sizeof(double));
+    double *m2 = mean + nb * cols;
+    FN(cnnc_bn_fwd) *k = cnnc_alloc((size_t)g->C * sizeof(FN(cnnc_bn_fwd)));
+
+    if (mean == NULL || k == NULL) {
+        cnnc_free(mean);
+        cnnc_free(k);
+        return CNNC_ERR_NOMEM;
+    }
+
+    /* Per block, each column's mean and M2 over the block's rows. */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+    for (int64_t b = 0; b < nb; b++) {
+        double *restrict mb = mean + b * cols;
+        double *restrict qb = m2 + b * cols;
+        int64_t n0, n1;
+
+        cnnc_bn_block(g->N, nb, b, &n0, &n1);
+        for (int64_t j = 0; j < cols; j++) {
+            mb[j] = 0;
+            qb[j] = 0;
+        }
+        for (int64_t n = n0; n < n1; n++) {
+            const REAL *restrict row = x + n * cols;
+            double inv = 1.0 / (double)(n - n0 + 1);
+#pragma omp simd
+            for (int64_t j = 0; j < cols; j++) {
+                double v = (double)row[j];
+                double d = v - mb[j];
+                mb[j] += d * inv;
+                qb[j] += d * (v - mb[j]);
+            }
+        }
+    }
+
+    /* Per channel, its columns of every block merged in a fixed order. */
+    for (int64_t c = 0; c < g->C; c++) {
+        cnnc_bn_moments m = {0, 0, 0};
+        for (int64_t b = 0; b < nb; b++) {
+            int64_t n0, n1;
+            cnnc_bn_block(g->N, nb, b, &n0, &n1);
+            for (int64_t l = 0; l < g->L; l++) {
+                int64_t j = b * cols + c * g->L + l;
+                cnnc_bn_moments part = {(double)(n1 - n0), mean[j], m2[j]};
+                cnnc_bn_merge(&m, part);
+            }
+        }
+        k[c] = FN(finish_channel)(g, c, m, weight, bias, momentum,
+                                  running_mean, running_var, save_mean,
+                                  save_invstd);
+    }
+
+    FN(normalize_all)(g, x, y, k, nthreads);
+    cnnc_free(mean);
+    cnnc_free(k);
+    return CNNC_OK;
+}
+
+int FN(cnnc_batchnorm_forward_train)(
+    const cnnc_batchnorm_geom *g, const REAL *x, const REAL *weight,
+    const REAL *bias, double momentum, REAL *running_mean,
+    REAL *running_var, REAL *y, double *save_mean, double *save_invstd)
+{
+    int status = cnnc_batchnorm_check(g);
+    int nthreads;
+
+    if (status != CNNC_OK) {
+        return status;
+    }
+    if (x == NULL || y == NULL || save_mean == NULL || save_invstd == NULL ||
+        (running_mean == NULL) != (running_var == NULL) ||
+        !(momentum >= 0 && momentum <= 1)) {
+        return CNNC_ERR_ARG;
+    }
+    /* A variance needs two values per channel. */
+    if (g->N * g->L < 2) {
+        return CNNC_ERR_SHAPE;
+    }
+
+    nthreads = cnnc_threads_for(g->N * g->C * g->L);
+    if (g->L < CNNC_BN_MIN_PLANE) {
+        return FN(train_by_column)(g, x, weight, bias, momentum,
+                                   running_mean, running_var, y, save_mean,
+                                   save_invstd, nthreads);
+    }
+    if (cnnc_bn_by_channel(g->C, nthreads)) {
+        return FN(train_by_channel)(g, x, weight, bias, momentum,
+                                    running_mean, running_var, y, save_mean,
+                                    save_invstd, nthreads);
+    }
+    return FN(train_by_block)(g, x, weight, bias, momentum, running_mean,
+                              running_var, y, save_mean, save_invstd,
+                              nthreads);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Evaluation forward                                                      */
+/* ---------------------------------------------------------------------- */
+
+int FN(cnnc_batchnorm_forward_eval)(
+    const cnnc_batchnorm_geom *g, const REAL *x, const REAL *weight,
+    const REAL *bias, const REAL *running_mean, const REAL *running_var,
+    REAL *y, double *save_mean, double *save_invstd)
+{
+    int status = cnnc_batchnorm_check(g);
+    FN(cnnc_bn_fwd) *k;
+
+    if (status != CNNC_OK) {
+        return status;
+    }
+    if (x == NULL || y == NULL || running_mean == NULL ||
+        running_var == NULL) {
+        return CNNC_ERR_ARG;
+    }
+    k = cnnc_alloc((size_t)g->C * sizeof(FN(cnnc_bn_fwd)));
+    if (k == NULL) {
+        return CNNC_ERR_NOMEM;
+    }
+
+    /* The running statistics are constants: one affine map per channel. */
+    for (int64_t c = 0; c < g->C; c++) {
+        double invstd = 1.0 / sqrt((double)running_var[c] + g->eps);
+        double gamma = weight != NULL ? (double)weight[c] : 1.0;
+        k[c].mean_hi = running_mean[c];
+        k[c].scale = (REAL)(gamma * invstd);
+        k[c].shift = bias != NULL ? bias[c] : 0;
+        if (save_mean != NULL) {
+            save_mean[c] = (double)running_mean[c];
+        }
+        if (save_invstd != NULL) {
+            save_invstd[c] = invstd;
+        }
+    }
+
+    FN(normalize_all)(g, x, y, k, cnnc_threads_for(g->N * g->C * g->L));
+    cnnc_free(k);
+    return CNNC_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Backward                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* sum(dy) and sum(dy * (x - mean_hi)) of channel c over images [n0, n1),
+ * plane path: REAL sums per run, double across runs. */
+static void FN(plane_sums)(const cnnc_batchnorm_geom *g, const REAL *dy,
+                           const REAL *x, int64_t c, int64_t n0, int64_t n1,
+                           REAL mean_hi, double *sum_dy, double *sum_dyx)
+{
+    double s1 = 0, s2 = 0;
+
+    for (int64_t n = n0; n < n1; n++) {
+        const REAL *restrict dyp = dy + (n * g->C + c) * g->L;
+        const REAL *restrict xp = x + (n * g->C + c) * g->L;
+        for (int64_t i0 = 0; i0 < g->L; i0 += CNNC_BN_RUN) {
+            int64_t i1 = g->L - i0 < CNNC_BN_RUN ? g->L : i0 + CNNC_BN_RUN;
+            REAL r1 = 0, r2 = 0;
+#pragma omp simd reduction(+ : r1, r2)
+            for (int64_t i = i0; i < i1; i++) {
+                r1 += dyp[i];
+                r2 += dyp[i] * (xp[i] - mean_hi);
+            }
+            s1 += (double)r1;
+            s2 += (double)r2;
+        }
+    }
+    *sum_dy = s1;
+    *sum_dyx = s2;
+}
+
+/*
+ * From channel c's sums: dweight and dbias, and the coefficients of dx.
+ * With xhat = (x - mean) * invstd, A = gamma * invstd and the sums taken
+ * about mean_hi (mean = mean_hi + mean_lo):
+ *   sum(dy * xhat) = invstd * (sum_dyx - mean_lo * sum_dy)
+ *   dx = A * dy - A / M * sum(dy) - A * invstd / M * sum(dy * xhat)
+ *                                   * ((x - mean_hi) - mean_lo)
+ */
+static FN(cnnc_bn_bwd) FN(finish_grad)(
+    const cnnc_batchnorm_geom *g, int64_t c, double sum_dy, double sum_dyx,
+    const REAL *weight, const double *save_mean, const double *save_invstd,
+    int batch_stats, REAL *dweight, REAL *dbias)
+{
+    double M = (double)(g->N * g->L);
+    double invstd = save_invstd[c];
+    double mean_lo = save_mean[c] - (double)(REAL)save_mean[c];
+    double dot = invstd * (sum_dyx - mean_lo * sum_dy);
+    double A = (weight != NULL ? (double)weight[c] : 1.0) * invstd;
+    double b = batch_stats ? -A * invstd * dot / M : 0.0;
+    double d = batch_stats ? -A * sum_dy / M : 0.0;
+    FN(cnnc_bn_bwd) k;
+
+    if (dweight != NULL) {
+        dweight[c] = (REAL)dot;
+    }
+    if (dbias != NULL) {
+        dbias[c] = (REAL)sum_dy;
+    }
+    k.mean_hi = (REAL)save_mean[c];
+    k.a = (REAL)A;
+    k.b = (REAL)b;
+    k.d = (REAL)(d - b * mean_lo);
+    return k;
+}
+
+static void FN(grad_run)(const REAL *restrict dy, const REAL *restrict x,
+                         REAL *restrict dx, int64_t n, FN(cnnc_bn_bwd) k)
+{
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) {
+        dx[i] = k.a * dy[i] + k.b * (x[i] - k.mean_hi) + k.d;
+    }
+}
+
+/* dx for all of x with per-channel coefficients, in parallel over planes
+ * or, when planes are short, over rows. */
+static void FN(grad_all)(const cnnc_batchnorm_geom *g, const REAL *dy,
+                         const REAL *x, REAL *dx, const FN(cnnc_bn_bwd) *k,
+                         int nthreads)
+{
+    int64_t C = g->C, L = g->L;
+
+    if (L >= CNNC_BN_MIN_PLANE) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+        for (int64_t p = 0; p < g->N * C; p++) {
+            FN(grad_run)(dy + p * L, x + p * L, dx + p * L, L, k[p % C]);
+        }
+        (void)nthreads;
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+    for (int64_t n = 0; n < g->N; n++) {
+        const REAL *restrict dyr = dy + n * C * L;
+        const REAL *restrict xr = x + n * C * L;
+        REAL *restrict dxr = dx + n * C * L;
+        if (L == 1) {
+#pragma omp simd
+            for (int64_t c = 0; c < C; c++) {
+                dxr[c] = k[c].a * dyr[c] + k[c].b * (xr[c] - k[c].mean_hi) +
+                         k[c].d;
+            }
+            continue;
+        }
+        for (int64_t c = 0; c < C; c++) {
+            FN(grad_run)(dyr + c * L, xr + c * L, dxr + c * L, L, k[c]);
+        }
+    }
+    (void)nthreads;
+}
+
+/* Plane path, one thread per channel: the channel's sums, then its dx
+ * while dy and x are still in this core's cache. */
+static int FN(backward_by_channel)(const cnnc_batchnorm_geom *g,
+                                   const REAL *dy, const REAL *x,
+                                   const REAL *weight,
+                                   const double *save_mean,
+                                   const double *save_invstd,
+                                   int batch_stats, REAL *dx, REAL *dweight,
+                                   REAL *dbias, int nthreads)
+{
+    int64_t nb = cnnc_bn_plane_blocks(g->N);
+
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+    for (int64_t c = 0; c < g->C; c++) {
+        REAL mean_hi = (REAL)save_mean[c];
+        double sum_dy = 0, sum_dyx = 0;
+        FN(cnnc_bn_bwd) k;
+
+        /* The sums are only needed for the parameters or the
+         * statistics' share of dx. */
+        if (batch_stats || dweight != NULL || dbias != NULL) {
+            for (int64_t b = 0; b < nb; b++) {
+                int64_t n0, n1;
+                double s1, s2;
+                cnnc_bn_block(g->N, nb, b, &n0, &n1);
+                FN(plane_sums)(g, dy, x, c, n0, n1, mean_hi, &s1, &s2);
+                sum_dy += s1;
+                sum_dyx += s2;
+            }
+        }
+        k = FN(finish_grad)(g, c, sum_dy, sum_dyx, weight, save_mean,
+                            save_invstd, batch_stats, dweight, dbias);
+
+        if (dx != NULL) {
+            for (int64_t n = 0; n < g->N; n++) {
+                int64_t p = (n * g->C + c) * g->L;
+                FN(grad_run)(dy + p, x + p, dx + p, g->L, k);
+            }
+        }
+    }
+    (void)nthreads;
+    return CNNC_OK;
+}
+
+/* Column path: per column j of rows [n0, n1), s1[j] = sum(dy) and
+ * s2[j] = sum(dy * (x - mean_hi)), in double. */
+static void FN(column_sums)(const cnnc_batchnorm_geom *g, const REAL *dy,
+                            const REAL *x, int64_t n0, int64_t n1,
+                            const REAL *mean_hi, double *restrict s1,
+                            double *restrict s2)
+{
+    int64_t C = g->C, L = g->L;
+
+    for (int64_t j = 0; j < C * L; j++) {
+        s1[j] = 0;
+        s2[j] = 0;
+    }
+    for (int64_t n = n0; n < n1; n++) {
+        const REAL *restrict dyr = dy + n * C * L;
+        const REAL *restrict xr = x + n * C * L;
+        for (int64_t c = 0; c < C; c++) {
+            REAL m = mean_hi[c];
+#pragma omp simd
+            for (int64_t j = c * L; j < (c + 1) * L; j++) {
+                s1[j] += (double)dyr[j];
+                s2[j] += (double)(dyr[j] * (xr[j] - m));
+            }
+        }
+    }
+}
+
+/*
+ * Backward in three steps when one thread per channel does not fit (few
+ * channels, or short planes): sums over each block of images, per
+ * (block, channel) on planes or per (block, column) on rows; the blocks
+ * (and a channel's columns) added in a fixed order; then dx.
+ */
+static int FN(backward_split)(const cnnc_batchnorm_geom *g, const REAL *dy,
+                              const REAL *x, const REAL *weight,
+                              const double *save_mean,
+                              const double *save_invstd, int batch_stats,
+                              REAL *dx, REAL *dweight, REAL *dbias,
+                              int nthreads)
+{
+    int64_t C = g->C, L = g->L;
+    int by_column = L < CNNC_BN_MIN_PLANE;
+    int64_t per = by_column ? L : 1;  /* sums per channel and block */
+    int64_t nb = by_column ? cnnc_bn_column_blocks(g->N, C * L)
+                           : cnnc_bn_plane_blocks(g->N);
+    int64_t width = C * per;          /* sums per block */
+    double *s1 = cnnc_alloc((size_t)(2 * nb * width) * sizeof(double));
+    double *s2 = s1 + nb * width;
+    FN(cnnc_bn_bwd) *k = cnnc_alloc((size_t)C * sizeof(FN(cnnc_bn_bwd)));
+    REAL *mean_hi = cnnc_alloc((size_t)C * sizeof(REAL));
+    int need_sums = batch_stats || dweight != NULL || dbias != NULL;
+
+    if (s1 == NULL || k == NULL || mean_hi == NULL) {
+        cnnc_free(s1);
+        cnnc_free(k);
+        cnnc_free(mean_hi);
+        return CNNC_ERR_NOMEM;
+    }
+    for (int64_t c = 0; c < C; c++) {
+        mean_hi[c] = (REAL)save_mean[c];
+    }
+
+    /* Sums over each block of images. */
+    if (need_sums && by_column) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+        for (int64_t b = 0; b < nb; b++) {
+            int64_t n0, n1;
+            cnnc_bn_block(g->N, nb, b, &n0, &n1);
+            FN(column_sums)(g, dy, x, n0, n1, mean_hi, s1 + b * width,
+                            s2 + b * width);
+        }
+    } else if (need_sums) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+        for (int64_t item = 0; item < nb * C; item++) {
+            int64_t c = item % C, n0, n1;
+            cnnc_bn_block(g->N, nb, item / C, &n0, &n1);
+            FN(plane_sums)(g, dy, x, c, n0, n1, mean_hi[c], s1 + item,
+                           s2 + item);
+        }
+    }
+
+    /* Per channel, the blocks (and columns) added in a fixed order. */
+    for (int64_t c = 0; c < C; c++) {
+        double sum_dy = 0, sum_dyx = 0;
+        for (int64_t b = 0; need_sums && b < nb; b++) {
+            for (int64_t j = b * width + c * per;
+                 j < b * width + (c + 1) * per; j++) {
+                sum_dy += s1[j];
+                sum_dyx += s2[j];
+            }
+        }
+        k[c] = FN(finish_grad)(g, c, sum_dy, sum_dyx, weight, save_mean,
+                               save_invstd, batch_stats, dweight, dbias);
+    }
+
+    if (dx != NULL) {
+        FN(grad_all)(g, dy, x, dx, k, nthreads);
+    }
+    cnnc_free(s1);
+    cnnc_free(k);
+    cnnc_free(mean_hi);
+    return CNNC_OK;
+}
+
+int FN(cnnc_batchnorm_backward)(
+    const cnnc_batchnorm_geom *g, const REAL *dy, const REAL *x,
+    const REAL *weight, const double *save_mean, const double *save_invstd,
+    int batch_stats, REAL *dx, REAL *dweight, REAL *dbias)
+{
+    int status = cnnc_batchnorm_check(g);
+    int nthreads;
+
+    if (status != CNNC_OK) {
+        return status;
+    }
+    if (dy == NULL || x == NULL || save_mean == NULL ||
+        save_invstd == NULL) {
+        return CNNC_ERR_ARG;
+    }
+
+    nthreads = cnnc_threads_for(g->N * g->C * g->L);
+    if (g->L >= CNNC_BN_MIN_PLANE && cnnc_bn_by_channel(g->C, nthreads)) {
+        return FN(backward_by_channel)(g, dy, x, weight, save_mean,
+                                       save_invstd, batch_stats, dx,
+                                       dweight, dbias, nthreads);
+    }
+    return FN(backward_split)(g, dy, x, weight, save_mean, save_invstd,
+                              batch_stats, dx, dweight, dbias, nthreads);
+}
