@@ -3,3 +3,7 @@ from cnnc.nn.conv import Conv2d
 from cnnc.nn.module import Module, Parameter
 
 __all__ = ["Module", "Parameter", "Conv2d"]
+
+from cnnc.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: E402
+
+__all__ += ["BatchNorm1d", "BatchNorm2d"]

@@ -6,3 +6,7 @@ the assignments. They check nothing and favour reading over speed.
 from cnnc.reference.conv import conv2d, conv2d_backward
 
 __all__ = ["conv2d", "conv2d_backward"]
+
+from cnnc.reference.batchnorm import batch_norm, batch_norm_backward  # noqa: E402
+
+__all__ += ["batch_norm", "batch_norm_backward"]
