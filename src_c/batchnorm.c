@@ -1,92 +1,17 @@
 /*
  * batchnorm.c - batch normalization, forward (training and evaluation) and
- * backward, for float and double. The algorithm lives in batchnorm_impl.h;
- * this file holds the checks and helpers both element types share, then
- * compiles the algorithm twice.
+ * backward, for float and double: the public functions, which check their
+ * arguments and call the kernels of the SIMD path in use, and the baseline
+ * path's kernels, compiled from batchnorm_impl.h.
  *
  * Batch normalization is memory-bound: a few flops per value read. The
  * kernels therefore count passes over memory. In training, each channel's
  * values (N planes of L) are summarised while they stream in and then
- * normalised while they are still in the core's L2 cache, so DRAM sees one
+ * normalised while they are still in the core's cache, so memory sees one
  * read of x and one write of y; the backward pass likewise reads dy and x
  * once from memory and writes dx once.
  */
-#include <math.h>
-
-#include "internal.h"
-
-/* Planes shorter than this are treated as rows of C * L columns: a plane
- * of a few values is too short to vectorise on its own. */
-#define CNNC_BN_MIN_PLANE 64
-
-/* Values summarised at a time, two passes each while they sit in L1. */
-#define CNNC_BN_RUN 1024
-
-/* A channel's N planes are summarised in at most this many blocks of
- * consecutive images. The blocks depend on the shape alone, so the result
- * does not depend on the thread count, only the order of work does. */
-#define CNNC_BN_MAX_BLOCKS 8
-
-/* Bound on the column path's workspace, in doubles per block. */
-#define CNNC_BN_COLUMN_WORK (1 << 20)
-
-/*
- * Count, mean and sum of squared deviations from the mean (M2) of a set
- * of values. Two such summaries merge into the summary of the union
- * without losing precision (the pairwise update of Chan, Golub and
- * LeVeque), which is what lets the variance be computed in one read of
- * memory and still be exact for data with a large mean and a small spread.
- */
-typedef struct {
-    double count, mean, m2;
-} cnnc_bn_moments;
-
-static inline void cnnc_bn_merge(cnnc_bn_moments *acc,
-                                 cnnc_bn_moments part)
-{
-    double count = acc->count + part.count;
-    double delta = part.mean - acc->mean;
-
-    if (part.count == 0) {
-        return;
-    }
-    acc->mean += delta * (part.count / count);
-    acc->m2 += part.m2 + delta * delta * (acc->count * part.count / count);
-    acc->count = count;
-}
-
-/* Images [*n0, *n1) of block b when N images form nb blocks. */
-static inline void cnnc_bn_block(int64_t N, int64_t nb, int64_t b,
-                                 int64_t *n0, int64_t *n1)
-{
-    *n0 = N * b / nb;
-    *n1 = N * (b + 1) / nb;
-}
-
-static inline int64_t cnnc_bn_plane_blocks(int64_t N)
-{
-    return N < CNNC_BN_MAX_BLOCKS ? N : CNNC_BN_MAX_BLOCKS;
-}
-
-/* Blocks of rows for the column path: as many as the plane path would
- * use, fewer when C * L columns would make the workspace large. */
-static inline int64_t cnnc_bn_column_blocks(int64_t N, int64_t cols)
-{
-    int64_t nb = cnnc_bn_plane_blocks(N);
-    int64_t fit = CNNC_BN_COLUMN_WORK / cols;
-
-    if (fit < 1) {
-        fit = 1;
-    }
-    return nb < fit ? nb : fit;
-}
-
-/* One thread per channel (fused statistics and output) when the channels
- * share out evenly; otherwise the images of each channel are split too. */
-static inline int cnnc_bn_by_channel(int64_t C, int nthreads)
-{
-    return nthreads == 1 || C % nthreads == 0 || C >= 4 * (int64_t)nthreads;
-}
+#include "batchnorm.h"
 
 int cnnc_batchnorm_check(const cnnc_batchnorm_geom *g)
 {
@@ -109,6 +34,156 @@ int cnnc_batchnorm_check(const cnnc_batchnorm_geom *g)
     return CNNC_OK;
 }
 
+/* The arguments of a training forward, beyond the geometry. */
+static int cnnc_bn_check_train(const cnnc_batchnorm_geom *g, const void *x,
+                               const void *running_mean,
+                               const void *running_var, const void *y,
+                               const double *save_mean,
+                               const double *save_invstd, double momentum)
+{
+    int status = cnnc_batchnorm_check(g);
+
+    if (status != CNNC_OK) {
+        return status;
+    }
+    if (x == NULL || y == NULL || save_mean == NULL || save_invstd == NULL ||
+        (running_mean == NULL) != (running_var == NULL) ||
+        !(momentum >= 0 && momentum <= 1)) {
+        return CNNC_ERR_ARG;
+    }
+    /* A variance needs two values per channel. */
+    if (g->N * g->L < 2) {
+        return CNNC_ERR_SHAPE;
+    }
+    return CNNC_OK;
+}
+
+static int cnnc_bn_check_eval(const cnnc_batchnorm_geom *g, const void *x,
+                              const void *running_mean,
+                              const void *running_var, const void *y)
+{
+    int status = cnnc_batchnorm_check(g);
+
+    if (status != CNNC_OK) {
+        return status;
+    }
+    if (x == NULL || y == NULL || running_mean == NULL ||
+        running_var == NULL) {
+        return CNNC_ERR_ARG;
+    }
+    return CNNC_OK;
+}
+
+static int cnnc_bn_check_backward(const cnnc_batchnorm_geom *g,
+                                  const void *dy, const void *x,
+                                  const double *save_mean,
+                                  const double *save_invstd)
+{
+    int status = cnnc_batchnorm_check(g);
+
+    if (status != CNNC_OK) {
+        return status;
+    }
+    if (dy == NULL || x == NULL || save_mean == NULL ||
+        save_invstd == NULL) {
+        return CNNC_ERR_ARG;
+    }
+    return CNNC_OK;
+}
+
+int cnnc_batchnorm_forward_train_f32(
+    const cnnc_batchnorm_geom *g, const float *x, const float *weight,
+    const float *bias, double momentum, float *running_mean,
+    float *running_var, float *y, double *save_mean, double *save_invstd)
+{
+    int status = cnnc_bn_check_train(g, x, running_mean, running_var, y,
+                                     save_mean, save_invstd, momentum);
+    if (status != CNNC_OK) {
+        return status;
+    }
+    return cnnc_simd->batchnorm->train_f32(g, x, weight, bias, momentum,
+                                           running_mean, running_var, y,
+                                           save_mean, save_invstd);
+}
+
+int cnnc_batchnorm_forward_train_f64(
+    const cnnc_batchnorm_geom *g, const double *x, const double *weight,
+    const double *bias, double momentum, double *running_mean,
+    double *running_var, double *y, double *save_mean, double *save_invstd)
+{
+    int status = cnnc_bn_check_train(g, x, running_mean, running_var, y,
+                                     save_mean, save_invstd, momentum);
+    if (status != CNNC_OK) {
+        return status;
+    }
+    return cnnc_simd->batchnorm->train_f64(g, x, weight, bias, momentum,
+                                           running_mean, running_var, y,
+                                           save_mean, save_invstd);
+}
+
+int cnnc_batchnorm_forward_eval_f32(
+    const cnnc_batchnorm_geom *g, const float *x, const float *weight,
+    const float *bias, const float *running_mean, const float *running_var,
+    float *y, double *save_mean, double *save_invstd)
+{
+    int status = cnnc_bn_check_eval(g, x, running_mean, running_var, y);
+    if (status != CNNC_OK) {
+        return status;
+    }
+    return cnnc_simd->batchnorm->eval_f32(g, x, weight, bias, running_mean,
+                                          running_var, y, save_mean,
+                                          save_invstd);
+}
+
+int cnnc_batchnorm_forward_eval_f64(
+    const cnnc_batchnorm_geom *g, const double *x, const double *weight,
+    const double *bias, const double *running_mean,
+    const double *running_var, double *y, double *save_mean,
+    double *save_invstd)
+{
+    int status = cnnc_bn_check_eval(g, x, running_mean, running_var, y);
+    if (status != CNNC_OK) {
+        return status;
+    }
+    return cnnc_simd->batchnorm->eval_f64(g, x, weight, bias, running_mean,
+                                          running_var, y, save_mean,
+                                          save_invstd);
+}
+
+int cnnc_batchnorm_backward_f32(
+    const cnnc_batchnorm_geom *g, const float *dy, const float *x,
+    const float *weight, const double *save_mean, const double *save_invstd,
+    int batch_stats, float *dx, float *dweight, float *dbias)
+{
+    int status = cnnc_bn_check_backward(g, dy, x, save_mean, save_invstd);
+    if (status != CNNC_OK) {
+        return status;
+    }
+    return cnnc_simd->batchnorm->backward_f32(g, dy, x, weight, save_mean,
+                                              save_invstd, batch_stats, dx,
+                                              dweight, dbias);
+}
+
+int cnnc_batchnorm_backward_f64(
+    const cnnc_batchnorm_geom *g, const double *dy, const double *x,
+    const double *weight, const double *save_mean,
+    const double *save_invstd, int batch_stats, double *dx, double *dweight,
+    double *dbias)
+{
+    int status = cnnc_bn_check_backward(g, dy, x, save_mean, save_invstd);
+    if (status != CNNC_OK) {
+        return status;
+    }
+    return cnnc_simd->batchnorm->backward_f64(g, dy, x, weight, save_mean,
+                                              save_invstd, batch_stats, dx,
+                                              dweight, dbias);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The baseline path's kernels                                             */
+/* ---------------------------------------------------------------------- */
+
+#define TARGET
 #define REAL float
 #define FN(name) name##_f32
 #include "batchnorm_impl.h"
@@ -120,3 +195,9 @@ int cnnc_batchnorm_check(const cnnc_batchnorm_geom *g)
 #include "batchnorm_impl.h"
 #undef REAL
 #undef FN
+#undef TARGET
+
+const struct cnnc_bn_table cnnc_bn_scalar = {
+    bn_train_f32, bn_train_f64, bn_eval_f32,
+    bn_eval_f64,  bn_backward_f32, bn_backward_f64,
+};

@@ -1,6 +1,8 @@
 /*
- * batchnorm_impl.h - batch normalization for one element type, compiled by
- * batchnorm.c with REAL and FN(name) defined (as gemm.c does).
+ * batchnorm_impl.h - batch normalization for one element type and one
+ * instruction set, compiled by batchnorm.c (baseline) and batchnorm_avx2.c
+ * with REAL, FN(name) and TARGET (the function attribute of the
+ * instruction set, or nothing) defined.
  *
  * Two layouts of the same tensor x: N x C x L.
  * - Plane path (L >= CNNC_BN_MIN_PLANE): each (n, c) plane is a contiguous
@@ -31,68 +33,74 @@ typedef struct {
 /* ---------------------------------------------------------------------- */
 
 /*
+ * Sums over a run are split into PART partial sums (a few SIMD registers'
+ * worth), so that the adds do not wait on one another: a single
+ * accumulator would make them a chain of dependent additions.
+ */
+#define PART (CNNC_BN_PART_BYTES / (int)sizeof(REAL))
+
+/*
  * Moments of n contiguous values (n <= CNNC_BN_RUN), by two passes over
  * them while they sit in L1: a first guess of the mean, then the
  * deviations from that guess and their squares. The sum of the deviations
  * corrects the guess, so the first pass's rounding does not reach M2.
  */
+TARGET
 static cnnc_bn_moments FN(run_moments)(const REAL *restrict x, int64_t n)
 {
-    REAL sum = 0, dev = 0, sq = 0;
+    REAL sum[PART] = {0}, dev[PART] = {0}, sq[PART] = {0};
+    REAL total = 0, dev_total = 0, sq_total = 0;
+    int64_t whole = n / PART * PART;
     cnnc_bn_moments m;
 
-#pragma omp simd reduction(+ : sum)
-    for (int64_t i = 0; i < n; i++) {
-        sum += x[i];
+    for (int64_t i = 0; i < whole; i += PART) {
+        for (int j = 0; j < PART; j++) {
+            sum[j] += x[i + j];
+        }
     }
-    REAL guess = sum / (REAL)n;
+    for (int64_t i = whole; i < n; i++) {
+        total += x[i];
+    }
+    for (int j = 0; j < PART; j++) {
+        total += sum[j];
+    }
+    REAL guess = total / (REAL)n;
 
-#pragma omp simd reduction(+ : dev, sq)
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < whole; i += PART) {
+        for (int j = 0; j < PART; j++) {
+            REAL d = x[i + j] - guess;
+            dev[j] += d;
+            sq[j] += d * d;
+        }
+    }
+    for (int64_t i = whole; i < n; i++) {
         REAL d = x[i] - guess;
-        dev += d;
-        sq += d * d;
+        dev_total += d;
+        sq_total += d * d;
+    }
+    for (int j = 0; j < PART; j++) {
+        dev_total += dev[j];
+        sq_total += sq[j];
     }
 
     m.count = (double)n;
-    m.mean = (double)guess + (double)dev / (double)n;
-    m.m2 = (double)sq - (double)dev * (double)dev / (double)n;
+    m.mean = (double)guess + (double)dev_total / (double)n;
+    m.m2 = (double)sq_total - (double)dev_total * (double)dev_total / (double)n;
     if (m.m2 < 0) {
         m.m2 = 0;
     }
     return m;
 }
 
-/* Moments of channel c over images [n0, n1), plane path. */
-static cnnc_bn_moments FN(plane_moments)(const cnnc_batchnorm_geom *g,
-                                         const REAL *x, int64_t c,
-                                         int64_t n0, int64_t n1)
+/* Adds one plane's L values to acc, run by run. */
+TARGET
+static void FN(plane_moments)(cnnc_bn_moments *acc, const REAL *plane,
+                              int64_t L)
 {
-    cnnc_bn_moments acc = {0, 0, 0};
-
-    for (int64_t n = n0; n < n1; n++) {
-        const REAL *plane = x + (n * g->C + c) * g->L;
-        for (int64_t i = 0; i < g->L; i += CNNC_BN_RUN) {
-            int64_t len = g->L - i < CNNC_BN_RUN ? g->L - i : CNNC_BN_RUN;
-            cnnc_bn_merge(&acc, FN(run_moments)(plane + i, len));
-        }
+    for (int64_t i = 0; i < L; i += CNNC_BN_RUN) {
+        int64_t len = L - i < CNNC_BN_RUN ? L - i : CNNC_BN_RUN;
+        cnnc_bn_merge(acc, FN(run_moments)(plane + i, len));
     }
-    return acc;
-}
-
-/* Moments of channel c over all images, block by block as the split
- * schedule computes them, so both schedules round alike. */
-static cnnc_bn_moments FN(channel_moments)(const cnnc_batchnorm_geom *g,
-                                           const REAL *x, int64_t c)
-{
-    int64_t nb = cnnc_bn_plane_blocks(g->N), n0, n1;
-    cnnc_bn_moments acc = {0, 0, 0};
-
-    for (int64_t b = 0; b < nb; b++) {
-        cnnc_bn_block(g->N, nb, b, &n0, &n1);
-        cnnc_bn_merge(&acc, FN(plane_moments)(g, x, c, n0, n1));
-    }
-    return acc;
 }
 
 /*
@@ -100,6 +108,7 @@ static cnnc_bn_moments FN(channel_moments)(const cnnc_batchnorm_geom *g,
  * statistics (PyTorch's rule, unbiased variance), and return the output's
  * coefficients.
  */
+TARGET
 static FN(cnnc_bn_fwd) FN(finish_channel)(
     const cnnc_batchnorm_geom *g, int64_t c, cnnc_bn_moments m,
     const REAL *weight, const REAL *bias, double momentum,
@@ -132,6 +141,7 @@ static FN(cnnc_bn_fwd) FN(finish_channel)(
 /* Output passes                                                           */
 /* ---------------------------------------------------------------------- */
 
+TARGET
 static void FN(normalize_run)(const REAL *restrict x, REAL *restrict y,
                               int64_t n, FN(cnnc_bn_fwd) k)
 {
@@ -143,6 +153,7 @@ static void FN(normalize_run)(const REAL *restrict x, REAL *restrict y,
 
 /* One image's row of C planes of L values, each with its channel's
  * coefficients; L = 1 runs along the channels instead. */
+TARGET
 static void FN(normalize_row)(const REAL *restrict x, REAL *restrict y,
                               int64_t C, int64_t L,
                               const FN(cnnc_bn_fwd) *k)
@@ -161,6 +172,7 @@ static void FN(normalize_row)(const REAL *restrict x, REAL *restrict y,
 
 /* y = normalise(x) with per-channel coefficients k, in parallel over
  * (image, channel) planes, or over rows when planes are short. */
+TARGET
 static void FN(normalize_all)(const cnnc_batchnorm_geom *g, const REAL *x,
                               REAL *y, const FN(cnnc_bn_fwd) *k,
                               int nthreads)
@@ -189,27 +201,66 @@ static void FN(normalize_all)(const cnnc_batchnorm_geom *g, const REAL *x,
 /* Training forward                                                        */
 /* ---------------------------------------------------------------------- */
 
-/* Plane path, one thread per channel: each channel's statistics and then
- * its output, while its N planes are still in this core's cache. */
-static int FN(train_by_channel)(const cnnc_batchnorm_geom *g,
-                                const REAL *x, const REAL *weight,
-                                const REAL *bias, double momentum,
-                                REAL *running_mean, REAL *running_var,
-                                REAL *y, double *save_mean,
-                                double *save_invstd, int nthreads)
+/*
+ * Plane path by groups of channels, one task per group: the group's
+ * statistics and then its output, while its planes are still in this
+ * core's cache. Image by image, the group's planes are adjacent in memory,
+ * a long stream for the hardware prefetcher. Each channel's moments are
+ * merged in the same order as in train_by_block: per block of images,
+ * then the blocks.
+ */
+TARGET
+static int FN(train_by_group)(const cnnc_batchnorm_geom *g, const REAL *x,
+                              const REAL *weight, const REAL *bias,
+                              double momentum, REAL *running_mean,
+                              REAL *running_var, REAL *y, double *save_mean,
+                              double *save_invstd, int nthreads)
 {
+    int64_t C = g->C, L = g->L;
+    int64_t G = cnnc_bn_group(C, L * (int64_t)sizeof(REAL), nthreads);
+    int64_t tasks = (C + G - 1) / G;
+    int64_t nb = cnnc_bn_plane_blocks(g->N);
+
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(static)
 #endif
-    for (int64_t c = 0; c < g->C; c++) {
-        cnnc_bn_moments m = FN(channel_moments)(g, x, c);
-        FN(cnnc_bn_fwd) k = FN(finish_channel)(
-            g, c, m, weight, bias, momentum, running_mean, running_var,
-            save_mean, save_invstd);
+    for (int64_t t = 0; t < tasks; t++) {
+        int64_t c0 = t * G, c1 = c0 + G < C ? c0 + G : C;
+        cnnc_bn_moments total[CNNC_BN_MAX_GROUP], block[CNNC_BN_MAX_GROUP];
+        FN(cnnc_bn_fwd) k[CNNC_BN_MAX_GROUP];
 
+        /* The group's statistics, image by image. */
+        for (int64_t c = c0; c < c1; c++) {
+            total[c - c0] = (cnnc_bn_moments){0, 0, 0};
+        }
+        for (int64_t b = 0; b < nb; b++) {
+            int64_t n0, n1;
+            cnnc_bn_block(g->N, nb, b, &n0, &n1);
+            for (int64_t c = c0; c < c1; c++) {
+                block[c - c0] = (cnnc_bn_moments){0, 0, 0};
+            }
+            for (int64_t n = n0; n < n1; n++) {
+                for (int64_t c = c0; c < c1; c++) {
+                    FN(plane_moments)(&block[c - c0], x + (n * C + c) * L, L);
+                }
+            }
+            for (int64_t c = c0; c < c1; c++) {
+                cnnc_bn_merge(&total[c - c0], block[c - c0]);
+            }
+        }
+        for (int64_t c = c0; c < c1; c++) {
+            k[c - c0] = FN(finish_channel)(g, c, total[c - c0], weight, bias,
+                                           momentum, running_mean,
+                                           running_var, save_mean,
+                                           save_invstd);
+        }
+
+        /* Its output, from the cache. */
         for (int64_t n = 0; n < g->N; n++) {
-            int64_t p = (n * g->C + c) * g->L;
-            FN(normalize_run)(x + p, y + p, g->L, k);
+            for (int64_t c = c0; c < c1; c++) {
+                int64_t p = (n * C + c) * L;
+                FN(normalize_run)(x + p, y + p, L, k[c - c0]);
+            }
         }
     }
     (void)nthreads;
@@ -218,6 +269,7 @@ static int FN(train_by_channel)(const cnnc_batchnorm_geom *g,
 
 /* Plane path for few channels: the blocks of every channel in parallel,
  * then the per-channel merge, then the output over all planes. */
+TARGET
 static int FN(train_by_block)(const cnnc_batchnorm_geom *g, const REAL *x,
                               const REAL *weight, const REAL *bias,
                               double momentum, REAL *running_mean,
@@ -240,12 +292,16 @@ static int FN(train_by_block)(const cnnc_batchnorm_geom *g, const REAL *x,
 #pragma omp parallel for num_threads(nthreads) schedule(static)
 #endif
     for (int64_t item = 0; item < g->C * nb; item++) {
-        int64_t n0, n1;
+        int64_t c = item / nb, n0, n1;
+        cnnc_bn_moments m = {0, 0, 0};
         cnnc_bn_block(g->N, nb, item % nb, &n0, &n1);
-        part[item] = FN(plane_moments)(g, x, item / nb, n0, n1);
+        for (int64_t n = n0; n < n1; n++) {
+            FN(plane_moments)(&m, x + (n * g->C + c) * g->L, g->L);
+        }
+        part[item] = m;
     }
 
-    /* Merged in block order, as train_by_channel does. */
+    /* Merged in block order, as train_by_group does. */
     for (int64_t c = 0; c < g->C; c++) {
         cnnc_bn_moments m = {0, 0, 0};
         for (int64_t b = 0; b < nb; b++) {
@@ -267,6 +323,7 @@ static int FN(train_by_block)(const cnnc_batchnorm_geom *g, const REAL *x,
  * in double, every column of the row at once; then per channel the
  * blocks and the L columns are merged; then the output row by row.
  */
+TARGET
 static int FN(train_by_column)(const cnnc_batchnorm_geom *g, const REAL *x,
                                const REAL *weight, const REAL *bias,
                                double momentum, REAL *running_mean,
@@ -336,37 +393,24 @@ static int FN(train_by_column)(const cnnc_batchnorm_geom *g, const REAL *x,
     return CNNC_OK;
 }
 
-int FN(cnnc_batchnorm_forward_train)(
+/* The training forward, arguments checked by batchnorm.c. */
+TARGET
+static int FN(bn_train)(
     const cnnc_batchnorm_geom *g, const REAL *x, const REAL *weight,
     const REAL *bias, double momentum, REAL *running_mean,
     REAL *running_var, REAL *y, double *save_mean, double *save_invstd)
 {
-    int status = cnnc_batchnorm_check(g);
-    int nthreads;
+    int nthreads = cnnc_threads_for(g->N * g->C * g->L);
 
-    if (status != CNNC_OK) {
-        return status;
-    }
-    if (x == NULL || y == NULL || save_mean == NULL || save_invstd == NULL ||
-        (running_mean == NULL) != (running_var == NULL) ||
-        !(momentum >= 0 && momentum <= 1)) {
-        return CNNC_ERR_ARG;
-    }
-    /* A variance needs two values per channel. */
-    if (g->N * g->L < 2) {
-        return CNNC_ERR_SHAPE;
-    }
-
-    nthreads = cnnc_threads_for(g->N * g->C * g->L);
     if (g->L < CNNC_BN_MIN_PLANE) {
         return FN(train_by_column)(g, x, weight, bias, momentum,
                                    running_mean, running_var, y, save_mean,
                                    save_invstd, nthreads);
     }
     if (cnnc_bn_by_channel(g->C, nthreads)) {
-        return FN(train_by_channel)(g, x, weight, bias, momentum,
-                                    running_mean, running_var, y, save_mean,
-                                    save_invstd, nthreads);
+        return FN(train_by_group)(g, x, weight, bias, momentum,
+                                  running_mean, running_var, y, save_mean,
+                                  save_invstd, nthreads);
     }
     return FN(train_by_block)(g, x, weight, bias, momentum, running_mean,
                               running_var, y, save_mean, save_invstd,
@@ -377,21 +421,14 @@ int FN(cnnc_batchnorm_forward_train)(
 /* Evaluation forward                                                      */
 /* ---------------------------------------------------------------------- */
 
-int FN(cnnc_batchnorm_forward_eval)(
+TARGET
+static int FN(bn_eval)(
     const cnnc_batchnorm_geom *g, const REAL *x, const REAL *weight,
     const REAL *bias, const REAL *running_mean, const REAL *running_var,
     REAL *y, double *save_mean, double *save_invstd)
 {
-    int status = cnnc_batchnorm_check(g);
     FN(cnnc_bn_fwd) *k;
 
-    if (status != CNNC_OK) {
-        return status;
-    }
-    if (x == NULL || y == NULL || running_mean == NULL ||
-        running_var == NULL) {
-        return CNNC_ERR_ARG;
-    }
     k = cnnc_alloc((size_t)g->C * sizeof(FN(cnnc_bn_fwd)));
     if (k == NULL) {
         return CNNC_ERR_NOMEM;
@@ -421,31 +458,35 @@ int FN(cnnc_batchnorm_forward_eval)(
 /* Backward                                                                */
 /* ---------------------------------------------------------------------- */
 
-/* sum(dy) and sum(dy * (x - mean_hi)) of channel c over images [n0, n1),
- * plane path: REAL sums per run, double across runs. */
-static void FN(plane_sums)(const cnnc_batchnorm_geom *g, const REAL *dy,
-                           const REAL *x, int64_t c, int64_t n0, int64_t n1,
-                           REAL mean_hi, double *sum_dy, double *sum_dyx)
+/* Adds sum(dy) and sum(dy * (x - mean_hi)) over one plane of L values to
+ * *sum_dy and *sum_dyx: REAL partial sums within a run, double across. */
+TARGET
+static void FN(plane_sums)(const REAL *restrict dy, const REAL *restrict x,
+                           int64_t L, REAL mean_hi, double *sum_dy,
+                           double *sum_dyx)
 {
-    double s1 = 0, s2 = 0;
+    for (int64_t i0 = 0; i0 < L; i0 += CNNC_BN_RUN) {
+        int64_t i1 = L - i0 < CNNC_BN_RUN ? L : i0 + CNNC_BN_RUN;
+        int64_t whole = i0 + (i1 - i0) / PART * PART;
+        REAL r1 = 0, r2 = 0, p1[PART] = {0}, p2[PART] = {0};
 
-    for (int64_t n = n0; n < n1; n++) {
-        const REAL *restrict dyp = dy + (n * g->C + c) * g->L;
-        const REAL *restrict xp = x + (n * g->C + c) * g->L;
-        for (int64_t i0 = 0; i0 < g->L; i0 += CNNC_BN_RUN) {
-            int64_t i1 = g->L - i0 < CNNC_BN_RUN ? g->L : i0 + CNNC_BN_RUN;
-            REAL r1 = 0, r2 = 0;
-#pragma omp simd reduction(+ : r1, r2)
-            for (int64_t i = i0; i < i1; i++) {
-                r1 += dyp[i];
-                r2 += dyp[i] * (xp[i] - mean_hi);
+        for (int64_t i = i0; i < whole; i += PART) {
+            for (int j = 0; j < PART; j++) {
+                p1[j] += dy[i + j];
+                p2[j] += dy[i + j] * (x[i + j] - mean_hi);
             }
-            s1 += (double)r1;
-            s2 += (double)r2;
         }
+        for (int64_t i = whole; i < i1; i++) {
+            r1 += dy[i];
+            r2 += dy[i] * (x[i] - mean_hi);
+        }
+        for (int j = 0; j < PART; j++) {
+            r1 += p1[j];
+            r2 += p2[j];
+        }
+        *sum_dy += (double)r1;
+        *sum_dyx += (double)r2;
     }
-    *sum_dy = s1;
-    *sum_dyx = s2;
 }
 
 /*
@@ -456,6 +497,7 @@ static void FN(plane_sums)(const cnnc_batchnorm_geom *g, const REAL *dy,
  *   dx = A * dy - A / M * sum(dy) - A * invstd / M * sum(dy * xhat)
  *                                   * ((x - mean_hi) - mean_lo)
  */
+TARGET
 static FN(cnnc_bn_bwd) FN(finish_grad)(
     const cnnc_batchnorm_geom *g, int64_t c, double sum_dy, double sum_dyx,
     const REAL *weight, const double *save_mean, const double *save_invstd,
@@ -483,6 +525,7 @@ static FN(cnnc_bn_bwd) FN(finish_grad)(
     return k;
 }
 
+TARGET
 static void FN(grad_run)(const REAL *restrict dy, const REAL *restrict x,
                          REAL *restrict dx, int64_t n, FN(cnnc_bn_bwd) k)
 {
@@ -494,6 +537,7 @@ static void FN(grad_run)(const REAL *restrict dy, const REAL *restrict x,
 
 /* dx for all of x with per-channel coefficients, in parallel over planes
  * or, when planes are short, over rows. */
+TARGET
 static void FN(grad_all)(const cnnc_batchnorm_geom *g, const REAL *dy,
                          const REAL *x, REAL *dx, const FN(cnnc_bn_bwd) *k,
                          int nthreads)
@@ -532,45 +576,68 @@ static void FN(grad_all)(const cnnc_batchnorm_geom *g, const REAL *dy,
     (void)nthreads;
 }
 
-/* Plane path, one thread per channel: the channel's sums, then its dx
- * while dy and x are still in this core's cache. */
-static int FN(backward_by_channel)(const cnnc_batchnorm_geom *g,
-                                   const REAL *dy, const REAL *x,
-                                   const REAL *weight,
-                                   const double *save_mean,
-                                   const double *save_invstd,
-                                   int batch_stats, REAL *dx, REAL *dweight,
-                                   REAL *dbias, int nthreads)
+/* Plane path by groups of channels, as train_by_group: the group's sums,
+ * then its dx while dy and x are still in this core's cache. */
+TARGET
+static int FN(backward_by_group)(const cnnc_batchnorm_geom *g,
+                                 const REAL *dy, const REAL *x,
+                                 const REAL *weight, const double *save_mean,
+                                 const double *save_invstd, int batch_stats,
+                                 REAL *dx, REAL *dweight, REAL *dbias,
+                                 int nthreads)
 {
+    int64_t C = g->C, L = g->L;
+    int64_t G = cnnc_bn_group(C, 2 * L * (int64_t)sizeof(REAL), nthreads);
+    int64_t tasks = (C + G - 1) / G;
     int64_t nb = cnnc_bn_plane_blocks(g->N);
+    /* The sums are only needed for the parameters or for the statistics'
+     * share of dx. */
+    int need_sums = batch_stats || dweight != NULL || dbias != NULL;
 
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(static)
 #endif
-    for (int64_t c = 0; c < g->C; c++) {
-        REAL mean_hi = (REAL)save_mean[c];
-        double sum_dy = 0, sum_dyx = 0;
-        FN(cnnc_bn_bwd) k;
+    for (int64_t t = 0; t < tasks; t++) {
+        int64_t c0 = t * G, c1 = c0 + G < C ? c0 + G : C;
+        double s1[CNNC_BN_MAX_GROUP], s2[CNNC_BN_MAX_GROUP];
+        double b1[CNNC_BN_MAX_GROUP], b2[CNNC_BN_MAX_GROUP];
+        FN(cnnc_bn_bwd) k[CNNC_BN_MAX_GROUP];
 
-        /* The sums are only needed for the parameters or the
-         * statistics' share of dx. */
-        if (batch_stats || dweight != NULL || dbias != NULL) {
-            for (int64_t b = 0; b < nb; b++) {
-                int64_t n0, n1;
-                double s1, s2;
-                cnnc_bn_block(g->N, nb, b, &n0, &n1);
-                FN(plane_sums)(g, dy, x, c, n0, n1, mean_hi, &s1, &s2);
-                sum_dy += s1;
-                sum_dyx += s2;
+        /* The group's sums, image by image, block by block. */
+        for (int64_t c = c0; c < c1; c++) {
+            s1[c - c0] = 0;
+            s2[c - c0] = 0;
+        }
+        for (int64_t b = 0; need_sums && b < nb; b++) {
+            int64_t n0, n1;
+            cnnc_bn_block(g->N, nb, b, &n0, &n1);
+            for (int64_t c = c0; c < c1; c++) {
+                b1[c - c0] = 0;
+                b2[c - c0] = 0;
+            }
+            for (int64_t n = n0; n < n1; n++) {
+                for (int64_t c = c0; c < c1; c++) {
+                    int64_t p = (n * C + c) * L;
+                    FN(plane_sums)(dy + p, x + p, L, (REAL)save_mean[c],
+                                   &b1[c - c0], &b2[c - c0]);
+                }
+            }
+            for (int64_t c = c0; c < c1; c++) {
+                s1[c - c0] += b1[c - c0];
+                s2[c - c0] += b2[c - c0];
             }
         }
-        k = FN(finish_grad)(g, c, sum_dy, sum_dyx, weight, save_mean,
-                            save_invstd, batch_stats, dweight, dbias);
+        for (int64_t c = c0; c < c1; c++) {
+            k[c - c0] = FN(finish_grad)(g, c, s1[c - c0], s2[c - c0], weight,
+                                        save_mean, save_invstd, batch_stats,
+                                        dweight, dbias);
+        }
 
-        if (dx != NULL) {
-            for (int64_t n = 0; n < g->N; n++) {
-                int64_t p = (n * g->C + c) * g->L;
-                FN(grad_run)(dy + p, x + p, dx + p, g->L, k);
+        /* Its dx, from the cache. */
+        for (int64_t n = 0; dx != NULL && n < g->N; n++) {
+            for (int64_t c = c0; c < c1; c++) {
+                int64_t p = (n * C + c) * L;
+                FN(grad_run)(dy + p, x + p, dx + p, L, k[c - c0]);
             }
         }
     }
@@ -580,6 +647,7 @@ static int FN(backward_by_channel)(const cnnc_batchnorm_geom *g,
 
 /* Column path: per column j of rows [n0, n1), s1[j] = sum(dy) and
  * s2[j] = sum(dy * (x - mean_hi)), in double. */
+TARGET
 static void FN(column_sums)(const cnnc_batchnorm_geom *g, const REAL *dy,
                             const REAL *x, int64_t n0, int64_t n1,
                             const REAL *mean_hi, double *restrict s1,
@@ -606,11 +674,12 @@ static void FN(column_sums)(const cnnc_batchnorm_geom *g, const REAL *dy,
 }
 
 /*
- * Backward in three steps when one thread per channel does not fit (few
+ * Backward in three steps when groups of channels do not fit (few
  * channels, or short planes): sums over each block of images, per
  * (block, channel) on planes or per (block, column) on rows; the blocks
  * (and a channel's columns) added in a fixed order; then dx.
  */
+TARGET
 static int FN(backward_split)(const cnnc_batchnorm_geom *g, const REAL *dy,
                               const REAL *x, const REAL *weight,
                               const double *save_mean,
@@ -658,8 +727,13 @@ static int FN(backward_split)(const cnnc_batchnorm_geom *g, const REAL *dy,
         for (int64_t item = 0; item < nb * C; item++) {
             int64_t c = item % C, n0, n1;
             cnnc_bn_block(g->N, nb, item / C, &n0, &n1);
-            FN(plane_sums)(g, dy, x, c, n0, n1, mean_hi[c], s1 + item,
-                           s2 + item);
+            s1[item] = 0;
+            s2[item] = 0;
+            for (int64_t n = n0; n < n1; n++) {
+                int64_t p = (n * C + c) * L;
+                FN(plane_sums)(dy + p, x + p, L, mean_hi[c], s1 + item,
+                               s2 + item);
+            }
         }
     }
 
@@ -686,28 +760,21 @@ static int FN(backward_split)(const cnnc_batchnorm_geom *g, const REAL *dy,
     return CNNC_OK;
 }
 
-int FN(cnnc_batchnorm_backward)(
+TARGET
+static int FN(bn_backward)(
     const cnnc_batchnorm_geom *g, const REAL *dy, const REAL *x,
     const REAL *weight, const double *save_mean, const double *save_invstd,
     int batch_stats, REAL *dx, REAL *dweight, REAL *dbias)
 {
-    int status = cnnc_batchnorm_check(g);
-    int nthreads;
+    int nthreads = cnnc_threads_for(g->N * g->C * g->L);
 
-    if (status != CNNC_OK) {
-        return status;
-    }
-    if (dy == NULL || x == NULL || save_mean == NULL ||
-        save_invstd == NULL) {
-        return CNNC_ERR_ARG;
-    }
-
-    nthreads = cnnc_threads_for(g->N * g->C * g->L);
     if (g->L >= CNNC_BN_MIN_PLANE && cnnc_bn_by_channel(g->C, nthreads)) {
-        return FN(backward_by_channel)(g, dy, x, weight, save_mean,
-                                       save_invstd, batch_stats, dx,
-                                       dweight, dbias, nthreads);
+        return FN(backward_by_group)(g, dy, x, weight, save_mean,
+                                     save_invstd, batch_stats, dx, dweight,
+                                     dbias, nthreads);
     }
     return FN(backward_split)(g, dy, x, weight, save_mean, save_invstd,
                               batch_stats, dx, dweight, dbias, nthreads);
 }
+
+#undef PART

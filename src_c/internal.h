@@ -88,11 +88,19 @@ typedef void (*cnnc_ukernel_f64)(int64_t kc, const double *a,
                                  const double *b, double *c, int64_t ldc,
                                  int accumulate);
 
+/* Kernel tables of operation families, defined in the family's files. */
+struct cnnc_bn_table;   /* batchnorm.h */
+extern const struct cnnc_bn_table cnnc_bn_scalar;
+#if CNNC_HAVE_AVX2_PATH
+extern const struct cnnc_bn_table cnnc_bn_avx2;
+#endif
+
 /* The kernels of one SIMD path. */
 typedef struct {
     const char *name;
     cnnc_ukernel_f32 gemm_f32;
     cnnc_ukernel_f64 gemm_f64;
+    const struct cnnc_bn_table *batchnorm;
 } cnnc_simd_table;
 
 /* The table in use, chosen by cnnc_select_simd(). */

@@ -91,6 +91,7 @@ static const cnnc_simd_table scalar_table = {
     "scalar",
     cnnc_ukernel_scalar_f32,
     cnnc_ukernel_scalar_f64,
+    &cnnc_bn_scalar,
 };
 
 #if CNNC_HAVE_AVX2_PATH
@@ -98,6 +99,7 @@ static const cnnc_simd_table avx2_table = {
     "avx2+fma",
     cnnc_ukernel_avx2_f32,
     cnnc_ukernel_avx2_f64,
+    &cnnc_bn_avx2,
 };
 
 static int cpu_has_avx2_fma(void)
