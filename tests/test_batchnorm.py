@@ -308,6 +308,11 @@ def test_layer_input_errors():
     with pytest.raises(ValueError, match=r"x has 4 channels but this "
                        r"BatchNorm2d expects num_features=3"):
         BatchNorm2d(3)(np.zeros((2, 4, 5, 5), np.float32))
+    with pytest.raises(TypeError, match=re.escape(
+            "x has dtype float64 but this BatchNorm2d holds float32 "
+            "parameters and running statistics; convert x with "
+            "x.astype(np.float32)")):
+        BatchNorm2d(3)(np.zeros((2, 3, 5, 5)))
     with pytest.raises(RuntimeError, match="backward called before forward"):
         BatchNorm2d(3).backward(np.zeros((2, 3, 5, 5), np.float32))
     with pytest.raises(ValueError, match="num_features must be >= 1"):

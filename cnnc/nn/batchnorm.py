@@ -29,6 +29,7 @@ class _BatchNorm(Module):
         if dtype not in (np.float32, np.float64):
             raise TypeError("dtype must be float32 or float64, got %s" % dtype)
 
+        self.dtype = dtype
         c = self.num_features
         if self.affine:
             self.weight = Parameter(np.ones(c, dtype))
@@ -104,6 +105,12 @@ class _BatchNorm(Module):
         if x.ndim not in self._ranks:
             raise ValueError("%s expects x of shape %s, got shape %s"
                              % (type(self).__name__, self._layout, x.shape))
+        if x.dtype != self.dtype and (self.affine or self.track_running_stats):
+            raise TypeError(
+                "x has dtype %s but this %s holds %s parameters and running "
+                "statistics; convert x with x.astype(np.%s) or build the layer "
+                "with dtype=np.%s" % (x.dtype, type(self).__name__, self.dtype,
+                                      self.dtype, x.dtype))
         if x.shape[1] != self.num_features:
             raise ValueError(
                 "x has %d channels but this %s expects num_features=%d "
@@ -144,6 +151,7 @@ class BatchNorm2d(_BatchNorm):
     track_running_stats : bool, default True
         Keep ``running_mean`` and ``running_var``.
     dtype : numpy dtype, default float32
+        Of the parameters and running statistics; inputs must match it.
 
     Attributes
     ----------
@@ -208,6 +216,7 @@ class BatchNorm1d(_BatchNorm):
     affine : bool, default True
     track_running_stats : bool, default True
     dtype : numpy dtype, default float32
+        Of the parameters and running statistics; inputs must match it.
 
     Attributes
     ----------
