@@ -5,11 +5,12 @@
  * path's kernels, compiled from batchnorm_impl.h.
  *
  * Batch normalization is memory-bound: a few flops per value read. The
- * kernels therefore count passes over memory. In training, each channel's
- * values (N planes of L) are summarised while they stream in and then
- * normalised while they are still in the core's cache, so memory sees one
- * read of x and one write of y; the backward pass likewise reads dy and x
- * once from memory and writes dx once.
+ * kernels therefore count passes over memory and read it in long streams.
+ * In training, a group of adjacent channels is summarised image by image
+ * (each image's planes of the group are one contiguous stretch) and then
+ * normalised while its values are still in cache, so memory sees one read
+ * of x and one write of y; the backward pass likewise reads dy and x once
+ * from memory and writes dx once.
  */
 #include "batchnorm.h"
 

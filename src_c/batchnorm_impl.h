@@ -203,9 +203,9 @@ static void FN(normalize_all)(const cnnc_batchnorm_geom *g, const REAL *x,
 
 /*
  * Plane path by groups of channels, one task per group: the group's
- * statistics and then its output, while its planes are still in this
- * core's cache. Image by image, the group's planes are adjacent in memory,
- * a long stream for the hardware prefetcher. Each channel's moments are
+ * statistics and then its output, while its planes are still in cache.
+ * Image by image, the group's planes are adjacent in memory, a long
+ * stream for the hardware prefetcher. Each channel's moments are
  * merged in the same order as in train_by_block: per block of images,
  * then the blocks.
  */
@@ -577,7 +577,7 @@ static void FN(grad_all)(const cnnc_batchnorm_geom *g, const REAL *dy,
 }
 
 /* Plane path by groups of channels, as train_by_group: the group's sums,
- * then its dx while dy and x are still in this core's cache. */
+ * then its dx while dy and x are still in cache. */
 TARGET
 static int FN(backward_by_group)(const cnnc_batchnorm_geom *g,
                                  const REAL *dy, const REAL *x,
