@@ -151,50 +151,60 @@ static void FN(normalize_run)(const REAL *restrict x, REAL *restrict y,
     }
 }
 
-/* One image's row of C planes of L values, each with its channel's
- * coefficients; L = 1 runs along the channels instead. */
+/* Short planes: each row x[n] of C * L values in one flat loop, with the
+ * coefficients spread out per column (m, s, t: C * L each). */
 TARGET
-static void FN(normalize_row)(const REAL *restrict x, REAL *restrict y,
-                              int64_t C, int64_t L,
-                              const FN(cnnc_bn_fwd) *k)
+static void FN(normalize_rows)(const cnnc_batchnorm_geom *g, const REAL *x,
+                               REAL *y, const REAL *m, const REAL *s,
+                               const REAL *t, int nthreads)
 {
-    if (L == 1) {
+    int64_t cols = g->C * g->L;
+
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+#endif
+    for (int64_t n = 0; n < g->N; n++) {
+        const REAL *restrict xr = x + n * cols;
+        REAL *restrict yr = y + n * cols;
 #pragma omp simd
-        for (int64_t c = 0; c < C; c++) {
-            y[c] = (x[c] - k[c].mean_hi) * k[c].scale + k[c].shift;
+        for (int64_t j = 0; j < cols; j++) {
+            yr[j] = (xr[j] - m[j]) * s[j] + t[j];
         }
-        return;
     }
-    for (int64_t c = 0; c < C; c++) {
-        FN(normalize_run)(x + c * L, y + c * L, L, k[c]);
-    }
+    (void)nthreads;
 }
 
 /* y = normalise(x) with per-channel coefficients k, in parallel over
  * (image, channel) planes, or over rows when planes are short. */
 TARGET
-static void FN(normalize_all)(const cnnc_batchnorm_geom *g, const REAL *x,
-                              REAL *y, const FN(cnnc_bn_fwd) *k,
-                              int nthreads)
+static int FN(normalize_all)(const cnnc_batchnorm_geom *g, const REAL *x,
+                             REAL *y, const FN(cnnc_bn_fwd) *k, int nthreads)
 {
-    if (g->L >= CNNC_BN_MIN_PLANE) {
+    int64_t C = g->C, L = g->L, cols = C * L;
+    REAL *m;
+
+    if (L >= CNNC_BN_MIN_PLANE) {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(static)
 #endif
-        for (int64_t p = 0; p < g->N * g->C; p++) {
-            FN(normalize_run)(x + p * g->L, y + p * g->L, g->L,
-                              k[p % g->C]);
+        for (int64_t p = 0; p < g->N * C; p++) {
+            FN(normalize_run)(x + p * L, y + p * L, L, k[p % C]);
         }
-    } else {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nthreads) schedule(static)
-#endif
-        for (int64_t n = 0; n < g->N; n++) {
-            int64_t row = n * g->C * g->L;
-            FN(normalize_row)(x + row, y + row, g->C, g->L, k);
-        }
+        return CNNC_OK;
     }
-    (void)nthreads;
+
+    m = cnnc_alloc((size_t)(3 * cols) * sizeof(REAL));
+    if (m == NULL) {
+        return CNNC_ERR_NOMEM;
+    }
+    for (int64_t j = 0; j < cols; j++) {
+        m[j] = k[j / L].mean_hi;
+        m[cols + j] = k[j / L].scale;
+        m[2 * cols + j] = k[j / L].shift;
+    }
+    FN(normalize_rows)(g, x, y, m, m + cols, m + 2 * cols, nthreads);
+    cnnc_free(m);
+    return CNNC_OK;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -277,6 +287,7 @@ static int FN(train_by_block)(const cnnc_batchnorm_geom *g, const REAL *x,
                               double *save_invstd, int nthreads)
 {
     int64_t nb = cnnc_bn_plane_blocks(g->N);
+    int status;
     cnnc_bn_moments *part = cnnc_alloc((size_t)(g->C * nb) *
                                        sizeof(cnnc_bn_moments));
     FN(cnnc_bn_fwd) *k = cnnc_alloc((size_t)g->C * sizeof(FN(cnnc_bn_fwd)));
@@ -312,16 +323,18 @@ static int FN(train_by_block)(const cnnc_batchnorm_geom *g, const REAL *x,
                                   save_invstd);
     }
 
-    FN(normalize_all)(g, x, y, k, nthreads);
+    status = FN(normalize_all)(g, x, y, k, nthreads);
     cnnc_free(part);
     cnnc_free(k);
-    return CNNC_OK;
+    return status;
 }
 
 /*
  * Column path: Welford's update down the rows of each block of images,
- * in double, every column of the row at once; then per channel the
- * blocks and the L columns are merged; then the output row by row.
+ * in double, every column of the row at once; then, per column, the
+ * blocks merged (one scalar weight per block, since all columns of a
+ * block count the same rows); then per channel its L columns; then the
+ * output row by row.
  */
 TARGET
 static int FN(train_by_column)(const cnnc_batchnorm_geom *g, const REAL *x,
@@ -336,6 +349,9 @@ static int FN(train_by_column)(const cnnc_batchnorm_geom *g, const REAL *x,
     double *mean = cnnc_alloc((size_t)(2 * nb * cols) * sizeof(double));
     double *m2 = mean + nb * cols;
     FN(cnnc_bn_fwd) *k = cnnc_alloc((size_t)g->C * sizeof(FN(cnnc_bn_fwd)));
+    int64_t n0, n1;
+    double count;
+    int status;
 
     if (mean == NULL || k == NULL) {
         cnnc_free(mean);
@@ -370,27 +386,45 @@ static int FN(train_by_column)(const cnnc_batchnorm_geom *g, const REAL *x,
         }
     }
 
-    /* Per channel, its columns of every block merged in a fixed order. */
+    /* Blocks 1, 2, ... merged into block 0, column by column: the update
+     * of cnnc_bn_merge with the block's weights shared by all columns. */
+    cnnc_bn_block(g->N, nb, 0, &n0, &n1);
+    count = (double)(n1 - n0);
+    for (int64_t b = 1; b < nb; b++) {
+        const double *restrict mb = mean + b * cols;
+        const double *restrict qb = m2 + b * cols;
+        double *restrict ma = mean, *restrict qa = m2;
+        double both, wb, wd;
+
+        cnnc_bn_block(g->N, nb, b, &n0, &n1);
+        both = count + (double)(n1 - n0);
+        wb = (double)(n1 - n0) / both;
+        wd = count * (double)(n1 - n0) / both;
+#pragma omp simd
+        for (int64_t j = 0; j < cols; j++) {
+            double d = mb[j] - ma[j];
+            ma[j] += d * wb;
+            qa[j] += qb[j] + d * d * wd;
+        }
+        count = both;
+    }
+
+    /* Per channel, its L columns. */
     for (int64_t c = 0; c < g->C; c++) {
         cnnc_bn_moments m = {0, 0, 0};
-        for (int64_t b = 0; b < nb; b++) {
-            int64_t n0, n1;
-            cnnc_bn_block(g->N, nb, b, &n0, &n1);
-            for (int64_t l = 0; l < g->L; l++) {
-                int64_t j = b * cols + c * g->L + l;
-                cnnc_bn_moments part = {(double)(n1 - n0), mean[j], m2[j]};
-                cnnc_bn_merge(&m, part);
-            }
+        for (int64_t j = c * g->L; j < (c + 1) * g->L; j++) {
+            cnnc_bn_moments part = {count, mean[j], m2[j]};
+            cnnc_bn_merge(&m, part);
         }
         k[c] = FN(finish_channel)(g, c, m, weight, bias, momentum,
                                   running_mean, running_var, save_mean,
                                   save_invstd);
     }
 
-    FN(normalize_all)(g, x, y, k, nthreads);
+    status = FN(normalize_all)(g, x, y, k, nthreads);
     cnnc_free(mean);
     cnnc_free(k);
-    return CNNC_OK;
+    return status;
 }
 
 /* The training forward, arguments checked by batchnorm.c. */
@@ -427,9 +461,9 @@ static int FN(bn_eval)(
     const REAL *bias, const REAL *running_mean, const REAL *running_var,
     REAL *y, double *save_mean, double *save_invstd)
 {
-    FN(cnnc_bn_fwd) *k;
+    FN(cnnc_bn_fwd) *k = cnnc_alloc((size_t)g->C * sizeof(FN(cnnc_bn_fwd)));
+    int status;
 
-    k = cnnc_alloc((size_t)g->C * sizeof(FN(cnnc_bn_fwd)));
     if (k == NULL) {
         return CNNC_ERR_NOMEM;
     }
@@ -449,9 +483,10 @@ static int FN(bn_eval)(
         }
     }
 
-    FN(normalize_all)(g, x, y, k, cnnc_threads_for(g->N * g->C * g->L));
+    status = FN(normalize_all)(g, x, y, k,
+                               cnnc_threads_for(g->N * g->C * g->L));
     cnnc_free(k);
-    return CNNC_OK;
+    return status;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -536,13 +571,15 @@ static void FN(grad_run)(const REAL *restrict dy, const REAL *restrict x,
 }
 
 /* dx for all of x with per-channel coefficients, in parallel over planes
- * or, when planes are short, over rows. */
+ * or, when planes are short, over rows with the coefficients spread out
+ * per column. */
 TARGET
-static void FN(grad_all)(const cnnc_batchnorm_geom *g, const REAL *dy,
-                         const REAL *x, REAL *dx, const FN(cnnc_bn_bwd) *k,
-                         int nthreads)
+static int FN(grad_all)(const cnnc_batchnorm_geom *g, const REAL *dy,
+                        const REAL *x, REAL *dx, const FN(cnnc_bn_bwd) *k,
+                        int nthreads)
 {
-    int64_t C = g->C, L = g->L;
+    int64_t C = g->C, L = g->L, cols = C * L;
+    REAL *m, *a, *b, *d;
 
     if (L >= CNNC_BN_MIN_PLANE) {
 #ifdef _OPENMP
@@ -551,29 +588,37 @@ static void FN(grad_all)(const cnnc_batchnorm_geom *g, const REAL *dy,
         for (int64_t p = 0; p < g->N * C; p++) {
             FN(grad_run)(dy + p * L, x + p * L, dx + p * L, L, k[p % C]);
         }
-        (void)nthreads;
-        return;
+        return CNNC_OK;
+    }
+
+    m = cnnc_alloc((size_t)(4 * cols) * sizeof(REAL));
+    if (m == NULL) {
+        return CNNC_ERR_NOMEM;
+    }
+    a = m + cols;
+    b = a + cols;
+    d = b + cols;
+    for (int64_t j = 0; j < cols; j++) {
+        m[j] = k[j / L].mean_hi;
+        a[j] = k[j / L].a;
+        b[j] = k[j / L].b;
+        d[j] = k[j / L].d;
     }
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(static)
 #endif
     for (int64_t n = 0; n < g->N; n++) {
-        const REAL *restrict dyr = dy + n * C * L;
-        const REAL *restrict xr = x + n * C * L;
-        REAL *restrict dxr = dx + n * C * L;
-        if (L == 1) {
+        const REAL *restrict dyr = dy + n * cols;
+        const REAL *restrict xr = x + n * cols;
+        REAL *restrict dxr = dx + n * cols;
 #pragma omp simd
-            for (int64_t c = 0; c < C; c++) {
-                dxr[c] = k[c].a * dyr[c] + k[c].b * (xr[c] - k[c].mean_hi) +
-                         k[c].d;
-            }
-            continue;
-        }
-        for (int64_t c = 0; c < C; c++) {
-            FN(grad_run)(dyr + c * L, xr + c * L, dxr + c * L, L, k[c]);
+        for (int64_t j = 0; j < cols; j++) {
+            dxr[j] = a[j] * dyr[j] + b[j] * (xr[j] - m[j]) + d[j];
         }
     }
+    cnnc_free(m);
     (void)nthreads;
+    return CNNC_OK;
 }
 
 /* Plane path by groups of channels, as train_by_group: the group's sums,
@@ -646,29 +691,23 @@ static int FN(backward_by_group)(const cnnc_batchnorm_geom *g,
 }
 
 /* Column path: per column j of rows [n0, n1), s1[j] = sum(dy) and
- * s2[j] = sum(dy * (x - mean_hi)), in double. */
+ * s2[j] = sum(dy * (x - m[j])), in double; m is mean_hi per column. */
 TARGET
-static void FN(column_sums)(const cnnc_batchnorm_geom *g, const REAL *dy,
-                            const REAL *x, int64_t n0, int64_t n1,
-                            const REAL *mean_hi, double *restrict s1,
-                            double *restrict s2)
+static void FN(column_sums)(const REAL *dy, const REAL *x, int64_t cols,
+                            int64_t n0, int64_t n1, const REAL *restrict m,
+                            double *restrict s1, double *restrict s2)
 {
-    int64_t C = g->C, L = g->L;
-
-    for (int64_t j = 0; j < C * L; j++) {
+    for (int64_t j = 0; j < cols; j++) {
         s1[j] = 0;
         s2[j] = 0;
     }
     for (int64_t n = n0; n < n1; n++) {
-        const REAL *restrict dyr = dy + n * C * L;
-        const REAL *restrict xr = x + n * C * L;
-        for (int64_t c = 0; c < C; c++) {
-            REAL m = mean_hi[c];
+        const REAL *restrict dyr = dy + n * cols;
+        const REAL *restrict xr = x + n * cols;
 #pragma omp simd
-            for (int64_t j = c * L; j < (c + 1) * L; j++) {
-                s1[j] += (double)dyr[j];
-                s2[j] += (double)(dyr[j] * (xr[j] - m));
-            }
+        for (int64_t j = 0; j < cols; j++) {
+            s1[j] += (double)dyr[j];
+            s2[j] += (double)(dyr[j] * (xr[j] - m[j]));
         }
     }
 }
@@ -696,8 +735,9 @@ static int FN(backward_split)(const cnnc_batchnorm_geom *g, const REAL *dy,
     double *s1 = cnnc_alloc((size_t)(2 * nb * width) * sizeof(double));
     double *s2 = s1 + nb * width;
     FN(cnnc_bn_bwd) *k = cnnc_alloc((size_t)C * sizeof(FN(cnnc_bn_bwd)));
-    REAL *mean_hi = cnnc_alloc((size_t)C * sizeof(REAL));
+    REAL *mean_hi = cnnc_alloc((size_t)width * sizeof(REAL));
     int need_sums = batch_stats || dweight != NULL || dbias != NULL;
+    int status = CNNC_OK;
 
     if (s1 == NULL || k == NULL || mean_hi == NULL) {
         cnnc_free(s1);
@@ -705,8 +745,9 @@ static int FN(backward_split)(const cnnc_batchnorm_geom *g, const REAL *dy,
         cnnc_free(mean_hi);
         return CNNC_ERR_NOMEM;
     }
-    for (int64_t c = 0; c < C; c++) {
-        mean_hi[c] = (REAL)save_mean[c];
+    /* The mean rounded to REAL, per channel or, on rows, per column. */
+    for (int64_t j = 0; j < width; j++) {
+        mean_hi[j] = (REAL)save_mean[j / per];
     }
 
     /* Sums over each block of images. */
@@ -717,7 +758,7 @@ static int FN(backward_split)(const cnnc_batchnorm_geom *g, const REAL *dy,
         for (int64_t b = 0; b < nb; b++) {
             int64_t n0, n1;
             cnnc_bn_block(g->N, nb, b, &n0, &n1);
-            FN(column_sums)(g, dy, x, n0, n1, mean_hi, s1 + b * width,
+            FN(column_sums)(dy, x, width, n0, n1, mean_hi, s1 + b * width,
                             s2 + b * width);
         }
     } else if (need_sums) {
@@ -737,27 +778,31 @@ static int FN(backward_split)(const cnnc_batchnorm_geom *g, const REAL *dy,
         }
     }
 
-    /* Per channel, the blocks (and columns) added in a fixed order. */
+    /* Blocks 1, 2, ... added into block 0, then per channel its sums. */
+    for (int64_t b = 1; need_sums && b < nb; b++) {
+#pragma omp simd
+        for (int64_t j = 0; j < width; j++) {
+            s1[j] += s1[b * width + j];
+            s2[j] += s2[b * width + j];
+        }
+    }
     for (int64_t c = 0; c < C; c++) {
         double sum_dy = 0, sum_dyx = 0;
-        for (int64_t b = 0; need_sums && b < nb; b++) {
-            for (int64_t j = b * width + c * per;
-                 j < b * width + (c + 1) * per; j++) {
-                sum_dy += s1[j];
-                sum_dyx += s2[j];
-            }
+        for (int64_t j = c * per; need_sums && j < (c + 1) * per; j++) {
+            sum_dy += s1[j];
+            sum_dyx += s2[j];
         }
         k[c] = FN(finish_grad)(g, c, sum_dy, sum_dyx, weight, save_mean,
                                save_invstd, batch_stats, dweight, dbias);
     }
 
     if (dx != NULL) {
-        FN(grad_all)(g, dy, x, dx, k, nthreads);
+        status = FN(grad_all)(g, dy, x, dx, k, nthreads);
     }
     cnnc_free(s1);
     cnnc_free(k);
     cnnc_free(mean_hi);
-    return CNNC_OK;
+    return status;
 }
 
 TARGET
