@@ -60,4 +60,7 @@ def compiler():
 
 
 include "_conv2d.pxi"
+include "_warp.pxi"
+include "_linear.pxi"
+include "_loss.pxi"
 include "_batchnorm.pxi"

@@ -116,14 +116,48 @@ static inline void cnnc_conv_valid_range(int64_t off, int64_t stride,
     *q_hi = hi < lo ? lo : hi;
 }
 
+/*
+ * At stride 1 the input gradient is a convolution of dy with the weights
+ * flipped in space and with input and output channels swapped, padded by
+ * dil*(R-1) - pad: possible when that padding is not negative.
+ */
+static inline int cnnc_conv_transposable(const cnnc_conv2d_geom *g)
+{
+    return g->stride_h == 1 && g->stride_w == 1 &&
+           g->pad_h <= g->dil_h * (g->R - 1) &&
+           g->pad_w <= g->dil_w * (g->S - 1);
+}
+
+static inline cnnc_conv2d_geom cnnc_conv_transposed_geom(
+    const cnnc_conv2d_geom *g)
+{
+    cnnc_conv2d_geom t = *g;
+
+    t.C = g->K;
+    t.H = g->P;
+    t.W = g->Q;
+    t.K = g->C;
+    t.P = g->H;
+    t.Q = g->W;
+    t.pad_h = g->dil_h * (g->R - 1) - g->pad_h;
+    t.pad_w = g->dil_w * (g->S - 1) - g->pad_w;
+    return t;
+}
+
 #define REAL float
+#define NR CNNC_GEMM_NR_F32
 #define FN(name) name##_f32
+#include "conv2d_direct_impl.h"
 #include "conv2d_impl.h"
 #undef REAL
+#undef NR
 #undef FN
 
 #define REAL double
+#define NR CNNC_GEMM_NR_F64
 #define FN(name) name##_f64
+#include "conv2d_direct_impl.h"
 #include "conv2d_impl.h"
 #undef REAL
+#undef NR
 #undef FN

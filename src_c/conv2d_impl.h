@@ -1,74 +1,24 @@
 /*
- * conv2d_impl.h - convolution forward and backward as GEMMs over tiles of
- * output pixels, compiled by conv2d.c for each element type, which defines
- * REAL and FN(name) as gemm.c does.
+ * conv2d_impl.h - convolution forward and backward, compiled by conv2d.c
+ * for each element type (REAL, NR, FN as in gemm.c). Which method runs:
  *
- * The plan, per image n and group: the output tile y[Kg x nt] is the
- * weight matrix w[Kg x CgRS] times the tile's im2col matrix col[CgRS x nt],
- * whose column t holds the input pixels under the filter for output pixel
- * j0 + t. Only one tile's col exists at a time, per thread, so the
- * workspace is bounded whatever the batch. A 1x1, stride-1, unpadded
- * convolution needs no col: the input image is already that matrix.
+ *   forward   1x1 stride-1 unpadded: one GEMM per image group, the image
+ *             already being the matrix; otherwise the direct method of
+ *             conv2d_direct_impl.h (no im2col matrix at all).
+ *   dx        stride 1: a direct convolution of dy with the flipped,
+ *             transposed weights. Stride > 1: per image group and tile of
+ *             output pixels, the GEMM col = w^T dy, scattered back by
+ *             col2im, so only one tile's col exists per thread.
+ *   dw        the direct weight-gradient method (conv2d_direct_impl.h).
+ *   db        sums of dy per output channel.
  */
 
 /*
- * Fills col[CgRS x nt] for output pixels [j0, j0 + nt) of one image group.
- * xg is that group's input, Cg x H x W. Pixels under the filter that fall
- * in the padding read as zero.
- */
-static void FN(im2col_tile)(const cnnc_conv2d_geom *g, const REAL *xg,
-                            int64_t j0, int64_t nt, REAL *col)
-{
-    int64_t Cg = g->C / g->G;
-
-    for (int64_t c = 0; c < Cg; c++) {
-        const REAL *xc = xg + c * g->H * g->W;
-        for (int64_t r = 0; r < g->R; r++) {
-            for (int64_t s = 0; s < g->S; s++) {
-                REAL *row = col + ((c * g->R + r) * g->S + s) * nt;
-                int64_t dh = r * g->dil_h - g->pad_h;
-                int64_t dw = s * g->dil_w - g->pad_w;
-                int64_t q_lo, q_hi;
-                int64_t p = j0 / g->Q, q = j0 % g->Q;
-
-                cnnc_conv_valid_range(dw, g->stride_w, g->W, g->Q, &q_lo,
-                                      &q_hi);
-
-                /* Walk the tile one output row (a run of q) at a time. */
-                for (int64_t t = 0; t < nt; p++, q = 0) {
-                    int64_t run = g->Q - q < nt - t ? g->Q - q : nt - t;
-                    int64_t ih = p * g->stride_h + dh;
-                    const REAL *xrow = xc + ih * g->W;
-                    REAL *out = row + t - q;  /* out[q] is pixel (p, q) */
-                    int64_t end = q + run;
-                    int64_t u = q;
-
-                    if (ih < 0 || ih >= g->H) {
-                        for (; u < end; u++) {
-                            out[u] = 0;
-                        }
-                        t += run;
-                        continue;
-                    }
-                    for (; u < end && u < q_lo; u++) {
-                        out[u] = 0;
-                    }
-                    for (; u < end && u < q_hi; u++) {
-                        out[u] = xrow[u * g->stride_w + dw];
-                    }
-                    for (; u < end; u++) {
-                        out[u] = 0;
-                    }
-                    t += run;
-                }
-            }
-        }
-    }
-}
-
-/*
- * The adjoint of im2col_tile: adds each entry of col[CgRS x nt] back into
- * the input-gradient pixel it was read from; padding entries are dropped.
+ * Adds each entry of a col tile col[CgRS x nt] back into the input-gradient
+ * pixel it multiplied in the forward pass: col's row (c, r, s), column t
+ * belongs to input pixel (c, p*stride_h - pad_h + r*dil_h,
+ * q*stride_w - pad_w + s*dil_w) of output pixel j0 + t = (p, q). Entries
+ * that fell on padding are dropped.
  */
 static void FN(col2im_tile)(const cnnc_conv2d_geom *g, const REAL *col,
                             int64_t j0, int64_t nt, REAL *dxg)
@@ -117,25 +67,21 @@ static int64_t FN(thread_workspace)(int64_t col_elems)
     return (n + per_line - 1) / per_line * per_line;
 }
 
-int FN(cnnc_conv2d_forward)(const cnnc_conv2d_geom *g, const REAL *x,
-                            const REAL *w, const REAL *b, REAL *y)
+/*
+ * A 1x1, stride-1, unpadded convolution is a plain GEMM per image group:
+ * y[Kg x PQ] = w[Kg x Cg] x[Cg x PQ], the image already being that matrix.
+ * (The direct method would read Cg planes a plane apart for every register
+ * tile; packed panels of x are kinder to the caches.)
+ */
+static int FN(pointwise_forward)(const cnnc_conv2d_geom *g, const REAL *x,
+                                 const REAL *w, const REAL *b, REAL *y)
 {
-    int status = cnnc_conv2d_check(g);
-    if (status != CNNC_OK) {
-        return status;
-    }
-    if (x == NULL || w == NULL || y == NULL) {
-        return CNNC_ERR_ARG;
-    }
-
-    int64_t Cg = g->C / g->G, Kg = g->K / g->G;
-    int64_t CRS = Cg * g->R * g->S, HW = g->H * g->W, PQ = g->P * g->Q;
-    int pointwise = cnnc_conv_is_pointwise(g);
-    int64_t nt = cnnc_conv_tile_width(CRS, PQ, (int64_t)sizeof(REAL));
+    int64_t Cg = g->C / g->G, Kg = g->K / g->G, PQ = g->P * g->Q;
+    int64_t nt = cnnc_conv_tile_width(Cg, PQ, (int64_t)sizeof(REAL));
     int64_t ntiles = (PQ + nt - 1) / nt;
     int64_t items = g->N * g->G * ntiles;
-    int64_t ws = FN(thread_workspace)(pointwise ? 0 : CRS * nt);
-    int nthreads = cnnc_threads_for(g->N * g->K * PQ * CRS);
+    int64_t ws = FN(thread_workspace)(0);
+    int nthreads = cnnc_threads_for(g->N * g->K * PQ * Cg);
     if (nthreads > items) {
         nthreads = (int)items;
     }
@@ -154,24 +100,13 @@ int FN(cnnc_conv2d_forward)(const cnnc_conv2d_geom *g, const REAL *x,
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        REAL *tws = work + tid * ws;
-        REAL *col = tws + FN(cnnc_gemm_workspace)();
         int64_t n = item / (g->G * ntiles);
         int64_t gi = item / ntiles % g->G;
         int64_t j0 = item % ntiles * nt;
         int64_t cols = PQ - j0 < nt ? PQ - j0 : nt;
-        const REAL *xg = x + (n * g->C + gi * Cg) * HW;
         REAL *yg = y + (n * g->K + gi * Kg) * PQ + j0;
-        cnnc_matrix A = {w + gi * Kg * CRS, CRS, 1};
-        cnnc_matrix B = {xg + j0, HW, 1};
-        int accumulate = 0;
-
-        /* The tile's input pixels as a matrix. */
-        if (!pointwise) {
-            FN(im2col_tile)(g, xg, j0, cols, col);
-            B.data = col;
-            B.rs = cols;
-        }
+        cnnc_matrix A = {w + gi * Kg * Cg, Cg, 1};
+        cnnc_matrix B = {x + (n * g->C + gi * Cg) * PQ + j0, PQ, 1};
 
         /* Start from the bias, then add the product. */
         if (b != NULL) {
@@ -180,13 +115,28 @@ int FN(cnnc_conv2d_forward)(const cnnc_conv2d_geom *g, const REAL *x,
                     yg[k * PQ + j] = b[gi * Kg + k];
                 }
             }
-            accumulate = 1;
         }
-        FN(cnnc_gemm)(Kg, cols, CRS, A, B, yg, PQ, accumulate, tws);
+        FN(cnnc_gemm)(Kg, cols, Cg, A, B, yg, PQ, b != NULL, work + tid * ws);
     }
 
     cnnc_free(work);
     return CNNC_OK;
+}
+
+int FN(cnnc_conv2d_forward)(const cnnc_conv2d_geom *g, const REAL *x,
+                            const REAL *w, const REAL *b, REAL *y)
+{
+    int status = cnnc_conv2d_check(g);
+    if (status != CNNC_OK) {
+        return status;
+    }
+    if (x == NULL || w == NULL || y == NULL) {
+        return CNNC_ERR_ARG;
+    }
+    if (cnnc_conv_is_pointwise(g)) {
+        return FN(pointwise_forward)(g, x, w, b, y);
+    }
+    return FN(direct_conv)(g, x, w, 0, b, y);
 }
 
 /* db[k] = sum over n, p, q of dy[n, k, p, q]. */
@@ -275,90 +225,6 @@ static int FN(input_grad)(const cnnc_conv2d_geom *g, const REAL *dy,
     return CNNC_OK;
 }
 
-/* dw = dy col^T summed over images and tiles. Each thread sums into its
- * own copy of dw; the copies are added at the end, so there is no race
- * and, for a fixed thread count, no dependence on scheduling. */
-static int FN(weight_grad)(const cnnc_conv2d_geom *g, const REAL *dy,
-                           const REAL *x, REAL *dw)
-{
-    int64_t Cg = g->C / g->G, Kg = g->K / g->G;
-    int64_t CRS = Cg * g->R * g->S, HW = g->H * g->W, PQ = g->P * g->Q;
-    int64_t wsize = g->K * CRS;
-    int pointwise = cnnc_conv_is_pointwise(g);
-    int64_t nt = cnnc_conv_tile_width(CRS, PQ, (int64_t)sizeof(REAL));
-    int64_t ntiles = (PQ + nt - 1) / nt;
-    int64_t items = g->N * g->G * ntiles;
-    int64_t ws = FN(thread_workspace)((pointwise ? 0 : CRS * nt) + wsize);
-    int nthreads = cnnc_threads_for(g->N * g->K * PQ * CRS);
-    if (nthreads > items) {
-        nthreads = (int)items;
-    }
-
-    REAL *work = cnnc_alloc((size_t)(nthreads * ws) * sizeof(REAL));
-    int team = 1;  /* threads the runtime actually gave the region */
-    if (work == NULL) {
-        return CNNC_ERR_NOMEM;
-    }
-
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nthreads)
-#endif
-    {
-        int tid = 0;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#pragma omp master
-        team = omp_get_num_threads();
-#endif
-        REAL *tws = work + tid * ws;
-        REAL *col = tws + FN(cnnc_gemm_workspace)();
-        REAL *dw_t = col + (pointwise ? 0 : CRS * nt);
-
-        for (int64_t j = 0; j < wsize; j++) {
-            dw_t[j] = 0;
-        }
-
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (int64_t item = 0; item < items; item++) {
-            int64_t n = item / (g->G * ntiles);
-            int64_t gi = item / ntiles % g->G;
-            int64_t j0 = item % ntiles * nt;
-            int64_t cols = PQ - j0 < nt ? PQ - j0 : nt;
-            const REAL *xg = x + (n * g->C + gi * Cg) * HW;
-            cnnc_matrix A = {dy + (n * g->K + gi * Kg) * PQ + j0, PQ, 1};
-            /* col^T read in place: row t of col^T is column t of col. */
-            cnnc_matrix B = {xg + j0, 1, HW};
-
-            if (!pointwise) {
-                FN(im2col_tile)(g, xg, j0, cols, col);
-                B.data = col;
-                B.cs = cols;
-            }
-            FN(cnnc_gemm)(Kg, CRS, cols, A, B, dw_t + gi * Kg * CRS, CRS, 1,
-                          tws);
-        }
-    }
-
-    /* Add the per-thread sums in thread order. */
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nthreads) schedule(static)
-#endif
-    for (int64_t j = 0; j < wsize; j++) {
-        REAL sum = 0;
-        for (int t = 0; t < team; t++) {
-            const REAL *dw_t = work + t * ws + FN(cnnc_gemm_workspace)() +
-                               (pointwise ? 0 : CRS * nt);
-            sum += dw_t[j];
-        }
-        dw[j] = sum;
-    }
-
-    cnnc_free(work);
-    return CNNC_OK;
-}
-
 int FN(cnnc_conv2d_backward)(const cnnc_conv2d_geom *g, const REAL *dy,
                              const REAL *x, const REAL *w, REAL *dx,
                              REAL *dw, REAL *db)
@@ -375,14 +241,22 @@ int FN(cnnc_conv2d_backward)(const cnnc_conv2d_geom *g, const REAL *dy,
     if (db != NULL) {
         FN(bias_grad)(g, dy, db);
     }
-    if (dx != NULL) {
+    if (dx != NULL && cnnc_conv_transposable(g)) {
+        /* dx is itself a convolution: dy with the flipped, transposed
+         * weights, padded so the output is H x W again. */
+        cnnc_conv2d_geom t = cnnc_conv_transposed_geom(g);
+        status = FN(direct_conv)(&t, dy, w, 1, NULL, dx);
+        if (status != CNNC_OK) {
+            return status;
+        }
+    } else if (dx != NULL) {
         status = FN(input_grad)(g, dy, w, dx);
         if (status != CNNC_OK) {
             return status;
         }
     }
     if (dw != NULL) {
-        status = FN(weight_grad)(g, dy, x, dw);
+        status = FN(direct_weight_grad)(g, dy, x, dw);
     }
     return status;
 }

@@ -88,6 +88,32 @@ typedef void (*cnnc_ukernel_f64)(int64_t kc, const double *a,
                                  const double *b, double *c, int64_t ldc,
                                  int accumulate);
 
+/* Direct-convolution micro-kernel: as above, but row p of B is read
+ * unpacked, NR elements at b + off[p] (see conv2d_direct_impl.h). */
+typedef void (*cnnc_direct_f32)(int64_t kc, const float *a, const float *b,
+                                const int64_t *off, float *c, int64_t ldc,
+                                int accumulate);
+typedef void (*cnnc_direct_f64)(int64_t kc, const double *a,
+                                const double *b, const int64_t *off,
+                                double *c, int64_t ldc, int accumulate);
+
+/* Weight-gradient micro-kernel of the direct convolution: A gathered from
+ * six input rows, B packed (see conv2d_direct_impl.h). */
+typedef void (*cnnc_wgrad_f32)(int64_t rows, int64_t cols,
+                               int64_t row_stride, const float *a,
+                               const int64_t *off, const float *b, float *c,
+                               int64_t ldc);
+typedef void (*cnnc_wgrad_f64)(int64_t rows, int64_t cols,
+                               int64_t row_stride, const double *a,
+                               const int64_t *off, const double *b,
+                               double *c, int64_t ldc);
+
+/* Cross-entropy of one row of C logits with target class t, fused with
+ * its gradient times scale into dz (skipped when NULL); returns the loss.
+ * See loss_row_impl.h. */
+typedef double (*cnnc_ce_row_f32)(int64_t C, const float *z, int64_t t,
+                                  float eps, float scale, float *dz);
+
 /* Kernel tables of operation families, defined in the family's files. */
 struct cnnc_bn_table;   /* batchnorm.h */
 extern const struct cnnc_bn_table cnnc_bn_scalar;
@@ -100,6 +126,11 @@ typedef struct {
     const char *name;
     cnnc_ukernel_f32 gemm_f32;
     cnnc_ukernel_f64 gemm_f64;
+    cnnc_direct_f32 direct_f32;
+    cnnc_direct_f64 direct_f64;
+    cnnc_wgrad_f32 wgrad_f32;
+    cnnc_wgrad_f64 wgrad_f64;
+    cnnc_ce_row_f32 cross_entropy_row_f32;
     const struct cnnc_bn_table *batchnorm;
 } cnnc_simd_table;
 
@@ -110,11 +141,46 @@ void cnnc_ukernel_scalar_f32(int64_t kc, const float *a, const float *b,
                              float *c, int64_t ldc, int accumulate);
 void cnnc_ukernel_scalar_f64(int64_t kc, const double *a, const double *b,
                              double *c, int64_t ldc, int accumulate);
+void cnnc_ukernel_direct_scalar_f32(int64_t kc, const float *a,
+                                    const float *b, const int64_t *off,
+                                    float *c, int64_t ldc, int accumulate);
+void cnnc_ukernel_direct_scalar_f64(int64_t kc, const double *a,
+                                    const double *b, const int64_t *off,
+                                    double *c, int64_t ldc, int accumulate);
+void cnnc_ukernel_wgrad_scalar_f32(int64_t rows, int64_t cols,
+                                   int64_t row_stride, const float *a,
+                                   const int64_t *off, const float *b,
+                                   float *c, int64_t ldc);
+void cnnc_ukernel_wgrad_scalar_f64(int64_t rows, int64_t cols,
+                                   int64_t row_stride, const double *a,
+                                   const int64_t *off, const double *b,
+                                   double *c, int64_t ldc);
 #if CNNC_HAVE_AVX2_PATH
+void cnnc_ukernel_wgrad_avx2_f32(int64_t rows, int64_t cols,
+                                 int64_t row_stride, const float *a,
+                                 const int64_t *off, const float *b,
+                                 float *c, int64_t ldc);
+void cnnc_ukernel_wgrad_avx2_f64(int64_t rows, int64_t cols,
+                                 int64_t row_stride, const double *a,
+                                 const int64_t *off, const double *b,
+                                 double *c, int64_t ldc);
+void cnnc_ukernel_direct_avx2_f32(int64_t kc, const float *a, const float *b,
+                                  const int64_t *off, float *c, int64_t ldc,
+                                  int accumulate);
+void cnnc_ukernel_direct_avx2_f64(int64_t kc, const double *a,
+                                  const double *b, const int64_t *off,
+                                  double *c, int64_t ldc, int accumulate);
 void cnnc_ukernel_avx2_f32(int64_t kc, const float *a, const float *b,
                            float *c, int64_t ldc, int accumulate);
 void cnnc_ukernel_avx2_f64(int64_t kc, const double *a, const double *b,
                            double *c, int64_t ldc, int accumulate);
+#endif
+
+double cnnc_ce_row_scalar_f32(int64_t C, const float *z, int64_t t,
+                              float eps, float scale, float *dz);
+#if CNNC_HAVE_AVX2_PATH
+double cnnc_ce_row_avx2_f32(int64_t C, const float *z, int64_t t, float eps,
+                            float scale, float *dz);
 #endif
 
 /* Floats of packing workspace one serial GEMM call needs. */

@@ -91,7 +91,12 @@ static const cnnc_simd_table scalar_table = {
     "scalar",
     cnnc_ukernel_scalar_f32,
     cnnc_ukernel_scalar_f64,
-    &cnnc_bn_scalar,
+    cnnc_ukernel_direct_scalar_f32,
+    cnnc_ukernel_direct_scalar_f64,
+    cnnc_ukernel_wgrad_scalar_f32,
+    cnnc_ukernel_wgrad_scalar_f64,
+    .cross_entropy_row_f32 = cnnc_ce_row_scalar_f32,
+    .batchnorm = &cnnc_bn_scalar,
 };
 
 #if CNNC_HAVE_AVX2_PATH
@@ -99,7 +104,12 @@ static const cnnc_simd_table avx2_table = {
     "avx2+fma",
     cnnc_ukernel_avx2_f32,
     cnnc_ukernel_avx2_f64,
-    &cnnc_bn_avx2,
+    cnnc_ukernel_direct_avx2_f32,
+    cnnc_ukernel_direct_avx2_f64,
+    cnnc_ukernel_wgrad_avx2_f32,
+    cnnc_ukernel_wgrad_avx2_f64,
+    .cross_entropy_row_f32 = cnnc_ce_row_avx2_f32,
+    .batchnorm = &cnnc_bn_avx2,
 };
 
 static int cpu_has_avx2_fma(void)

@@ -52,9 +52,17 @@ def torch():
 
 
 def assert_close(actual, expected, dtype=None, **kw):
-    """assert_allclose with the tolerance of ``dtype`` (or actual's)."""
-    tol = dict(TOL[np.dtype(dtype or actual.dtype)])
+    """assert_allclose with the tolerance of ``dtype`` (or actual's).
+
+    The absolute tolerance scales with the largest expected magnitude, so
+    an element that is a near-cancelling sum of large terms is judged
+    against the rounding error of those terms, not against zero.
+    """
+    tol = dict(TOL[np.dtype(dtype or np.asarray(actual).dtype)])
     tol.update(kw)
+    expected = np.asarray(expected)
+    scale = float(np.max(np.abs(expected))) if expected.size else 1.0
+    tol["atol"] = tol["atol"] * max(1.0, scale)
     np.testing.assert_allclose(actual, expected, **tol)
 
 

@@ -17,7 +17,7 @@ def as_float_array(value, name):
     """``value`` as a float32 or float64 ndarray (no copy when possible)."""
     if isinstance(value, np.ndarray):
         array = value
-    elif isinstance(value, (list, tuple)) or np.isscalar(value):
+    elif isinstance(value, (list, tuple, int, float, np.number)):
         array = np.asarray(value)
         if array.dtype.kind in "iub":
             array = array.astype(np.float32)
