@@ -41,7 +41,8 @@
 #define CNNC_BN_GROUP_BYTES (256 * 1024)
 #define CNNC_BN_MAX_GROUP 64
 
-/* Bound on the column path's workspace, in doubles per block. */
+/* The column path keeps a mean and an M2 (doubles) per column and block:
+ * blocks times C * L columns stays within this bound. */
 #define CNNC_BN_COLUMN_WORK (1 << 20)
 
 /*
@@ -98,7 +99,7 @@ static inline int64_t cnnc_bn_column_blocks(int64_t N, int64_t cols)
 /* Groups of channels, one task each (fused statistics and output), when
  * the channels share out evenly among the threads; otherwise the images of
  * each channel are split into blocks too. */
-static inline int cnnc_bn_by_channel(int64_t C, int nthreads)
+static inline int cnnc_bn_grouped(int64_t C, int nthreads)
 {
     return nthreads == 1 || C % nthreads == 0 || C >= 4 * (int64_t)nthreads;
 }

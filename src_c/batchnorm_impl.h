@@ -441,7 +441,7 @@ static int FN(bn_train)(
                                    running_mean, running_var, y, save_mean,
                                    save_invstd, nthreads);
     }
-    if (cnnc_bn_by_channel(g->C, nthreads)) {
+    if (cnnc_bn_grouped(g->C, nthreads)) {
         return FN(train_by_group)(g, x, weight, bias, momentum,
                                   running_mean, running_var, y, save_mean,
                                   save_invstd, nthreads);
@@ -813,7 +813,7 @@ static int FN(bn_backward)(
 {
     int nthreads = cnnc_threads_for(g->N * g->C * g->L);
 
-    if (g->L >= CNNC_BN_MIN_PLANE && cnnc_bn_by_channel(g->C, nthreads)) {
+    if (g->L >= CNNC_BN_MIN_PLANE && cnnc_bn_grouped(g->C, nthreads)) {
         return FN(backward_by_group)(g, dy, x, weight, save_mean,
                                      save_invstd, batch_stats, dx, dweight,
                                      dbias, nthreads);

@@ -34,6 +34,7 @@ SHAPES = [
     (3, 1, 110, 110),    # one channel, two threads: split path
     (4, 64, 16, 16),     # many channels, two threads: by channel
     (1100, 33),          # many rows, two threads: column path
+    (300, 9, 4, 4),      # short planes (L = 16), two threads: column path
     (2, 9, 1200),        # planes longer than one run (1024 values)
 ]
 
