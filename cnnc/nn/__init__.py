@@ -11,3 +11,7 @@ from cnnc.nn.container import Sequential  # noqa: E402
 from cnnc.nn.module import module_class  # noqa: E402
 
 __all__ += ["Sequential", "module_class"]
+
+from cnnc.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: E402
+
+__all__ += ["BatchNorm1d", "BatchNorm2d"]
