@@ -9,8 +9,9 @@ import pytest
 
 from cnnc import io, optim
 from cnnc.losses import CrossEntropyLoss
-from cnnc.models import BenchNet, LeNet5, ShapesNet
-from cnnc.nn import Conv2d, Linear, Module, Sequential
+from cnnc.models import BenchNet, EncoderClassifier, LeNet5, ShapesNet
+from cnnc.nn import (Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU,
+                     Sequential)
 
 
 def _x(shape, seed=0):
@@ -83,6 +84,17 @@ def test_replaced_classifier_frozen_encoder_and_float64_survive(tmp_path):
     assert all(p.requires_grad for p in loaded.classifier.parameters())
     x = _x((2, 1, 32, 32)).astype(np.float64)
     np.testing.assert_array_equal(loaded.eval()(x), model.eval()(x))
+
+
+def test_encoder_classifier_of_any_parts(tmp_path):
+    model = EncoderClassifier(
+        Sequential(Conv2d(1, 4, 3, rng=0), ReLU(), MaxPool2d(2)),
+        Sequential(Flatten(), Linear(4 * 3 * 3, 2, rng=1)))
+    io.save(model, tmp_path / "ec.npz")
+    loaded = io.load(tmp_path / "ec.npz")
+    assert repr(loaded) == repr(model)
+    x = _x((2, 1, 8, 8))
+    np.testing.assert_array_equal(loaded(x), model(x))
 
 
 def test_metadata_and_header(tmp_path):
