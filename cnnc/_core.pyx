@@ -60,3 +60,5 @@ def compiler():
 
 
 include "_conv2d.pxi"
+include "_activation.pxi"
+include "_dropout.pxi"

@@ -108,6 +108,12 @@ typedef void (*cnnc_wgrad_f64)(int64_t rows, int64_t cols,
                                const int64_t *off, const double *b,
                                double *c, int64_t ldc);
 
+/* Elementwise activation over one span of n floats, serially: the
+ * operation `op` (enum cnnc_act_op in activation.h) of a (and b), with a
+ * slope, alpha or shift `param`, into y. See activation_span_impl.h. */
+typedef void (*cnnc_act_span_f32)(int op, int64_t n, const float *a,
+                                  const float *b, float param, float *y);
+
 /* The kernels of one SIMD path. */
 typedef struct {
     const char *name;
@@ -117,6 +123,7 @@ typedef struct {
     cnnc_direct_f64 direct_f64;
     cnnc_wgrad_f32 wgrad_f32;
     cnnc_wgrad_f64 wgrad_f64;
+    cnnc_act_span_f32 act_span_f32;
 } cnnc_simd_table;
 
 /* The table in use, chosen by cnnc_select_simd(). */
@@ -159,6 +166,13 @@ void cnnc_ukernel_avx2_f32(int64_t kc, const float *a, const float *b,
                            float *c, int64_t ldc, int accumulate);
 void cnnc_ukernel_avx2_f64(int64_t kc, const double *a, const double *b,
                            double *c, int64_t ldc, int accumulate);
+#endif
+
+void cnnc_act_span_scalar_f32(int op, int64_t n, const float *a,
+                              const float *b, float param, float *y);
+#if CNNC_HAVE_AVX2_PATH
+void cnnc_act_span_avx2_f32(int op, int64_t n, const float *a,
+                            const float *b, float param, float *y);
 #endif
 
 /* Floats of packing workspace one serial GEMM call needs. */
