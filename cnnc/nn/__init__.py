@@ -3,3 +3,11 @@ from cnnc.nn.conv import Conv2d
 from cnnc.nn.module import Module, Parameter
 
 __all__ = ["Module", "Parameter", "Conv2d"]
+
+from cnnc.nn.activation import (  # noqa: E402
+    ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh)
+from cnnc.nn.dropout import Dropout, Dropout2d  # noqa: E402
+from cnnc.nn.flatten import Flatten  # noqa: E402
+
+__all__ += ["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax",
+            "LogSoftmax", "Dropout", "Dropout2d", "Flatten"]

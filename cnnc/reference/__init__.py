@@ -6,3 +6,17 @@ the assignments. They check nothing and favour reading over speed.
 from cnnc.reference.conv import conv2d, conv2d_backward
 
 __all__ = ["conv2d", "conv2d_backward"]
+
+from cnnc.reference.activation import (  # noqa: E402
+    elu, elu_backward, leaky_relu, leaky_relu_backward, log_softmax,
+    log_softmax_backward, relu, relu_backward, sigmoid, sigmoid_backward,
+    softmax, softmax_backward, tanh, tanh_backward)
+from cnnc.reference.dropout import (  # noqa: E402
+    dropout, dropout2d, dropout2d_backward, dropout_backward)
+
+__all__ += [
+    "relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu",
+    "elu_backward", "sigmoid", "sigmoid_backward", "tanh", "tanh_backward",
+    "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
+    "dropout", "dropout_backward", "dropout2d", "dropout2d_backward",
+]
