@@ -12,8 +12,11 @@ def interleaved(funcs, repeat=15, warmup=2, min_time=0.0):
     """Time each callable of ``funcs`` (a dict name -> f) in turn.
 
     Returns a dict name -> sorted list of seconds per call. Each round
-    calls every function once, so a slow spell of the machine hits all of
-    them alike.
+    gives every function one untimed call and then one timed call: a slow
+    spell of the machine hits all of them alike, and each is timed the way
+    a training loop calls it, right after a call of its own (each library's
+    OpenMP threads go to sleep while the other library runs, and waking
+    them can cost milliseconds on this virtual machine).
     """
     for _ in range(warmup):
         for f in funcs.values():
@@ -23,6 +26,7 @@ def interleaved(funcs, repeat=15, warmup=2, min_time=0.0):
     rounds = 0
     while rounds < repeat or time.perf_counter() - start < min_time:
         for name, f in funcs.items():
+            f()
             t0 = time.perf_counter()
             f()
             times[name].append(time.perf_counter() - t0)

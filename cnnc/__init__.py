@@ -38,9 +38,11 @@ def _configure_from_environment():
 _configure_from_environment()
 
 from cnnc import functional, nn, reference  # noqa: E402
+from cnnc import losses  # noqa: E402
 
 __all__ = [
     "functional", "nn", "reference", "config", "get_num_threads",
     "set_num_threads", "get_simd", "set_simd",
     "show_config", "__version__",
 ]
+__all__ += ["losses"]

@@ -40,6 +40,70 @@ cdef extern from "cnnc.h" nogil:
                                  const double *x, const double *w, double *dx,
                                  double *dw, double *db)
 
+    enum:
+        CNNC_WARP_BILINEAR
+        CNNC_WARP_NEAREST
+
+    ctypedef struct cnnc_warp_geom:
+        int64_t N, C, H, W
+        int64_t P, Q
+
+    int cnnc_warp_check(const cnnc_warp_geom *g, const double *theta,
+                        int mode)
+    int cnnc_warp_affine_f32(const cnnc_warp_geom *g, const float *x,
+                             const double *theta, int mode, float fill,
+                             float *y)
+    int cnnc_warp_affine_f64(const cnnc_warp_geom *g, const double *x,
+                             const double *theta, int mode, double fill,
+                             double *y)
+
+    int cnnc_linear_check(int64_t N, int64_t C, int64_t K)
+    int cnnc_linear_forward_f32(int64_t N, int64_t C, int64_t K,
+                                const float *x, const float *w,
+                                const float *b, float *y)
+    int cnnc_linear_forward_f64(int64_t N, int64_t C, int64_t K,
+                                const double *x, const double *w,
+                                const double *b, double *y)
+    int cnnc_linear_backward_f32(int64_t N, int64_t C, int64_t K,
+                                 const float *dy, const float *x,
+                                 const float *w, float *dx, float *dw,
+                                 float *db)
+    int cnnc_linear_backward_f64(int64_t N, int64_t C, int64_t K,
+                                 const double *dy, const double *x,
+                                 const double *w, double *dx, double *dw,
+                                 double *db)
+
+    enum:
+        CNNC_REDUCTION_NONE
+        CNNC_REDUCTION_MEAN
+        CNNC_REDUCTION_SUM
+
+    int cnnc_cross_entropy_f32(int64_t N, int64_t C, const float *z,
+                               const int64_t *target, double label_smoothing,
+                               int reduction, float *loss, const float *dloss,
+                               float *dz)
+    int cnnc_cross_entropy_f64(int64_t N, int64_t C, const double *z,
+                               const int64_t *target, double label_smoothing,
+                               int reduction, double *loss,
+                               const double *dloss, double *dz)
+    int cnnc_nll_loss_f32(int64_t N, int64_t C, const float *logp,
+                          const int64_t *target, int reduction, float *loss,
+                          const float *dloss, float *dlogp)
+    int cnnc_nll_loss_f64(int64_t N, int64_t C, const double *logp,
+                          const int64_t *target, int reduction, double *loss,
+                          const double *dloss, double *dlogp)
+    int cnnc_mse_loss_f32(int64_t count, const float *pred,
+                          const float *target, int reduction, float *loss,
+                          const float *dloss, float *dpred)
+    int cnnc_mse_loss_f64(int64_t count, const double *pred,
+                          const double *target, int reduction, double *loss,
+                          const double *dloss, double *dpred)
+    int cnnc_l1_loss_f32(int64_t count, const float *pred,
+                         const float *target, int reduction, float *loss,
+                         const float *dloss, float *dpred)
+    int cnnc_l1_loss_f64(int64_t count, const double *pred,
+                         const double *target, int reduction, double *loss,
+                         const double *dloss, double *dpred)
     # Activations: n elements, or outer x C x inner for the softmaxes.
     int cnnc_relu_forward_f32(int64_t n, const float *x, float *y)
     int cnnc_relu_forward_f64(int64_t n, const double *x, double *y)

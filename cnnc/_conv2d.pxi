@@ -22,8 +22,10 @@ def conv2d_forward(const real[:, :, :, ::1] x, const real[:, :, :, ::1] w,
     cdef cnnc_conv2d_geom g = conv2d_geom(
         x.shape, w.shape, y.shape, stride, padding, dilation,
         groups)
-    cdef const real *bp = NULL if b is None else &b[0]
+    cdef const real *bp = NULL
     cdef int status
+    if b is not None:
+        bp = &b[0]
     with nogil:
         if real is float:
             status = cnnc_conv2d_forward_f32(&g, &x[0, 0, 0, 0],

@@ -60,5 +60,8 @@ def compiler():
 
 
 include "_conv2d.pxi"
+include "_warp.pxi"
+include "_linear.pxi"
+include "_loss.pxi"
 include "_activation.pxi"
 include "_dropout.pxi"

@@ -123,6 +123,174 @@ int cnnc_conv2d_backward_f64(const cnnc_conv2d_geom *g, const double *dy,
                              double *dw, double *db);
 
 /* ---------------------------------------------------------------------- */
+/* Affine warp (geometric augmentation)                                    */
+/* ---------------------------------------------------------------------- */
+
+/* How a warp samples the input between pixel centres. */
+enum cnnc_warp_mode {
+    CNNC_WARP_BILINEAR = 0,  /* mix the four surrounding pixels */
+    CNNC_WARP_NEAREST = 1    /* the closest pixel, round(s) = floor(s + 0.5) */
+};
+
+/* The sizes of one warp: input N x C x H x W, output N x C x P x Q. */
+typedef struct cnnc_warp_geom {
+    int64_t N, C, H, W;
+    int64_t P, Q;
+} cnnc_warp_geom;
+
+/* Checks a warp: every size positive, no size product overflowing int64,
+ * a known mode and every entry of theta (6 N values) finite. */
+int cnnc_warp_check(const cnnc_warp_geom *g, const double *theta, int mode);
+
+/*
+ * Warps each image by its own affine map, sampling backwards: output pixel
+ * (p, q) of image n reads the input at column sx and row sy,
+ *
+ *   sx = theta[6n + 0] * q + theta[6n + 1] * p + theta[6n + 2]
+ *   sy = theta[6n + 3] * q + theta[6n + 4] * p + theta[6n + 5]
+ *
+ * pixel centres at integer coordinates. Bilinear sampling weighs the four
+ * pixels around (sx, sy); any of them outside the image reads as `fill`,
+ * so edges fade into it. Nearest sampling reads one pixel, or `fill`.
+ *
+ *   x: N x C x H x W      theta: N x 6 (double for both element types)
+ *   y: N x C x P x Q      (written, not accumulated)
+ */
+int cnnc_warp_affine_f32(const cnnc_warp_geom *g, const float *x,
+                         const double *theta, int mode, float fill, float *y);
+int cnnc_warp_affine_f64(const cnnc_warp_geom *g, const double *x,
+                         const double *theta, int mode, double fill,
+                         double *y);
+
+/* ---------------------------------------------------------------------- */
+/* Fully connected layer (linear)                                          */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A fully connected layer is a 1x1 convolution of a 1x1 image, so the
+ * letters keep their meaning: C input features (in_features), K output
+ * features (out_features). The weight is K x C, as in PyTorch.
+ *
+ * cnnc_linear_check: every size positive and no product of sizes
+ * overflowing int64.
+ */
+int cnnc_linear_check(int64_t N, int64_t C, int64_t K);
+
+/*
+ * Forward: y[n, k] = b[k] + sum over c of x[n, c] * w[k, c], y = x w^T + b.
+ *
+ *   x: N x C     w: K x C     b: K, or NULL for no bias
+ *   y: N x K     (written, not accumulated)
+ */
+int cnnc_linear_forward_f32(int64_t N, int64_t C, int64_t K, const float *x,
+                            const float *w, const float *b, float *y);
+int cnnc_linear_forward_f64(int64_t N, int64_t C, int64_t K,
+                            const double *x, const double *w,
+                            const double *b, double *y);
+
+/*
+ * Backward: dx = dy w, dw = dy^T x, db = dy summed over the batch. Any of
+ * dx, dw, db may be NULL to skip it; each is written, not accumulated.
+ *
+ *   dy: N x K    x: N x C    w: K x C
+ *   dx: N x C    dw: K x C   db: K
+ */
+int cnnc_linear_backward_f32(int64_t N, int64_t C, int64_t K,
+                             const float *dy, const float *x, const float *w,
+                             float *dx, float *dw, float *db);
+int cnnc_linear_backward_f64(int64_t N, int64_t C, int64_t K,
+                             const double *dy, const double *x,
+                             const double *w, double *dx, double *dw,
+                             double *db);
+
+/* ---------------------------------------------------------------------- */
+/* Losses                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The classification losses read scores of N x C: C, the channels of
+ * their input, counts the classes. Targets are class indices, int64, one
+ * per sample, each in [0, C); an index outside that range makes the
+ * function return CNNC_ERR_ARG before it writes anything.
+ *
+ * How the N per-sample (or per-element) losses become the result:
+ */
+enum cnnc_reduction {
+    CNNC_REDUCTION_NONE = 0,  /* keep every loss */
+    CNNC_REDUCTION_MEAN = 1,  /* their mean: one value */
+    CNNC_REDUCTION_SUM = 2    /* their sum: one value */
+};
+
+/*
+ * Every loss function below computes the loss, its gradient, or both in
+ * one pass:
+ *
+ *   loss    NONE: one value per sample (or element); MEAN, SUM: one value.
+ *           NULL skips it. Reduced sums are added in double precision in
+ *           a fixed order, so they do not depend on the thread count.
+ *   dloss   the gradient arriving at the loss: as many values as loss
+ *           has; NULL means 1.
+ *   grad    the gradient for the first input, times dloss; NULL skips it.
+ */
+
+/*
+ * Cross-entropy over logits, log-softmax fused with the negative
+ * log-likelihood, with label smoothing eps in [0, 1]:
+ *
+ *   loss[n] = -(1 - eps) log p[n, t[n]] - (eps / C) sum over c of log p[n, c]
+ *   p[n, :] = softmax(z[n, :]),   dz[n, :] = p[n, :] - smoothed one-hot
+ *
+ * (divided by N for MEAN). Stable for logits of any size: each row's
+ * largest logit is subtracted before exponentiating.
+ *
+ *   z: N x C    target: N    loss: N or 1    dloss: N or 1    dz: N x C
+ */
+int cnnc_cross_entropy_f32(int64_t N, int64_t C, const float *z,
+                           const int64_t *target, double label_smoothing,
+                           int reduction, float *loss, const float *dloss,
+                           float *dz);
+int cnnc_cross_entropy_f64(int64_t N, int64_t C, const double *z,
+                           const int64_t *target, double label_smoothing,
+                           int reduction, double *loss, const double *dloss,
+                           double *dz);
+
+/*
+ * Negative log-likelihood over log-probabilities (e.g. a log-softmax):
+ *
+ *   loss[n] = -logp[n, t[n]],   dlogp[n, c] = -1 if c == t[n], else 0
+ *
+ *   logp: N x C   target: N   loss: N or 1   dloss: N or 1   dlogp: N x C
+ */
+int cnnc_nll_loss_f32(int64_t N, int64_t C, const float *logp,
+                      const int64_t *target, int reduction, float *loss,
+                      const float *dloss, float *dlogp);
+int cnnc_nll_loss_f64(int64_t N, int64_t C, const double *logp,
+                      const int64_t *target, int reduction, double *loss,
+                      const double *dloss, double *dlogp);
+
+/*
+ * Squared error and absolute error, element by element over `count`
+ * elements of any shape:
+ *
+ *   mse: loss[i] = (pred[i] - target[i])^2,  dpred[i] = 2 (pred[i] - target[i])
+ *   l1:  loss[i] = |pred[i] - target[i]|,    dpred[i] = sign(pred[i] - target[i])
+ *
+ * (sign(0) = 0; divided by count for MEAN).
+ *
+ *   pred, target, dpred: count   loss, dloss: count or 1
+ */
+int cnnc_mse_loss_f32(int64_t count, const float *pred, const float *target,
+                      int reduction, float *loss, const float *dloss,
+                      float *dpred);
+int cnnc_mse_loss_f64(int64_t count, const double *pred,
+                      const double *target, int reduction, double *loss,
+                      const double *dloss, double *dpred);
+int cnnc_l1_loss_f32(int64_t count, const float *pred, const float *target,
+                     int reduction, float *loss, const float *dloss,
+                     float *dpred);
+int cnnc_l1_loss_f64(int64_t count, const double *pred,
+                     const double *target, int reduction, double *loss,
+                     const double *dloss, double *dpred);
 /* Activations                                                             */
 /* ---------------------------------------------------------------------- */
 

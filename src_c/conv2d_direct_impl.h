@@ -50,19 +50,31 @@ static void FN(fill_phases)(const cnnc_conv2d_geom *g, const FN(phase_layout) *L
             for (int64_t b = 0; b < g->stride_w; b++) {
                 REAL *dst = buf + c * L->per_channel +
                             (a * g->stride_w + b) * L->plane;
+                /* Columns j in [j_lo, j_hi) of this phase fall inside
+                 * the image, at iw = j * stride_w + b - pad_w. */
+                int64_t j_lo, j_hi;
+                cnnc_conv_valid_range(b - g->pad_w, g->stride_w, g->W, L->Wph,
+                                      &j_lo, &j_hi);
                 for (int64_t i = 0; i < L->Hph; i++) {
                     int64_t ih = i * g->stride_h + a - g->pad_h;
                     REAL *row = dst + i * L->Wph;
+                    int64_t j = 0;
                     if (ih < 0 || ih >= g->H) {
-                        for (int64_t j = 0; j < L->Wph; j++) {
+                        for (; j < L->Wph; j++) {
                             row[j] = 0;
                         }
                         continue;
                     }
                     const REAL *src = xc + ih * g->W;
-                    for (int64_t j = 0; j < L->Wph; j++) {
-                        int64_t iw = j * g->stride_w + b - g->pad_w;
-                        row[j] = (iw >= 0 && iw < g->W) ? src[iw] : 0;
+                    int64_t shift = b - g->pad_w;
+                    for (; j < j_lo; j++) {
+                        row[j] = 0;
+                    }
+                    for (; j < j_hi; j++) {
+                        row[j] = src[j * g->stride_w + shift];
+                    }
+                    for (; j < L->Wph; j++) {
+                        row[j] = 0;
                     }
                 }
             }

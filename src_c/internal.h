@@ -108,6 +108,11 @@ typedef void (*cnnc_wgrad_f64)(int64_t rows, int64_t cols,
                                const int64_t *off, const double *b,
                                double *c, int64_t ldc);
 
+/* Cross-entropy of one row of C logits with target class t, fused with
+ * its gradient times scale into dz (skipped when NULL); returns the loss.
+ * See loss_row_impl.h. */
+typedef double (*cnnc_ce_row_f32)(int64_t C, const float *z, int64_t t,
+                                  float eps, float scale, float *dz);
 /* Elementwise activation over one span of n floats, serially: the
  * operation `op` (enum cnnc_act_op in activation.h) of a (and b), with a
  * slope, alpha or shift `param`, into y. See activation_span_impl.h. */
@@ -123,6 +128,7 @@ typedef struct {
     cnnc_direct_f64 direct_f64;
     cnnc_wgrad_f32 wgrad_f32;
     cnnc_wgrad_f64 wgrad_f64;
+    cnnc_ce_row_f32 cross_entropy_row_f32;
     cnnc_act_span_f32 act_span_f32;
 } cnnc_simd_table;
 
@@ -166,6 +172,13 @@ void cnnc_ukernel_avx2_f32(int64_t kc, const float *a, const float *b,
                            float *c, int64_t ldc, int accumulate);
 void cnnc_ukernel_avx2_f64(int64_t kc, const double *a, const double *b,
                            double *c, int64_t ldc, int accumulate);
+#endif
+
+double cnnc_ce_row_scalar_f32(int64_t C, const float *z, int64_t t,
+                              float eps, float scale, float *dz);
+#if CNNC_HAVE_AVX2_PATH
+double cnnc_ce_row_avx2_f32(int64_t C, const float *z, int64_t t, float eps,
+                            float scale, float *dz);
 #endif
 
 void cnnc_act_span_scalar_f32(int op, int64_t n, const float *a,

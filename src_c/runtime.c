@@ -95,7 +95,8 @@ static const cnnc_simd_table scalar_table = {
     cnnc_ukernel_direct_scalar_f64,
     cnnc_ukernel_wgrad_scalar_f32,
     cnnc_ukernel_wgrad_scalar_f64,
-    cnnc_act_span_scalar_f32,
+    .cross_entropy_row_f32 = cnnc_ce_row_scalar_f32,
+    .act_span_f32 = cnnc_act_span_scalar_f32,
 };
 
 #if CNNC_HAVE_AVX2_PATH
@@ -107,7 +108,8 @@ static const cnnc_simd_table avx2_table = {
     cnnc_ukernel_direct_avx2_f64,
     cnnc_ukernel_wgrad_avx2_f32,
     cnnc_ukernel_wgrad_avx2_f64,
-    cnnc_act_span_avx2_f32,
+    .cross_entropy_row_f32 = cnnc_ce_row_avx2_f32,
+    .act_span_f32 = cnnc_act_span_avx2_f32,
 };
 
 static int cpu_has_avx2_fma(void)

@@ -5,8 +5,21 @@ This is the one place that checks arguments: layers in :mod:`cnnc.nn` call
 these functions, and the Cython bridge below them trusts what they pass.
 """
 from cnnc.functional.conv import conv2d, conv2d_backward, conv2d_output_size
+from cnnc.functional.warp import warp_affine
 
-__all__ = ["conv2d", "conv2d_backward", "conv2d_output_size"]
+__all__ = ["conv2d", "conv2d_backward", "conv2d_output_size", "warp_affine"]
+
+from cnnc.functional.linear import linear, linear_backward  # noqa: E402
+from cnnc.functional.loss import (  # noqa: E402
+    cross_entropy, cross_entropy_backward, cross_entropy_with_grad, l1_loss,
+    l1_loss_backward, mse_loss, mse_loss_backward, nll_loss,
+    nll_loss_backward)
+
+__all__ += [
+    "linear", "linear_backward", "cross_entropy", "cross_entropy_backward",
+    "cross_entropy_with_grad", "nll_loss", "nll_loss_backward", "mse_loss",
+    "mse_loss_backward", "l1_loss", "l1_loss_backward",
+]
 
 from cnnc.functional.activation import (  # noqa: E402
     elu, elu_backward, leaky_relu, leaky_relu_backward, log_softmax,

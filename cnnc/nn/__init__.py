@@ -3,6 +3,9 @@ from cnnc.nn.conv import Conv2d
 from cnnc.nn.module import Module, Parameter
 
 __all__ = ["Module", "Parameter", "Conv2d"]
+from cnnc.nn.linear import Linear  # noqa: E402
+
+__all__ += ["Linear"]
 
 from cnnc.nn.activation import (  # noqa: E402
     ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh)

@@ -6,6 +6,16 @@ the assignments. They check nothing and favour reading over speed.
 from cnnc.reference.conv import conv2d, conv2d_backward
 
 __all__ = ["conv2d", "conv2d_backward"]
+from cnnc.reference.linear import linear, linear_backward  # noqa: E402
+from cnnc.reference.loss import (  # noqa: E402
+    cross_entropy, cross_entropy_backward, l1_loss, l1_loss_backward,
+    mse_loss, mse_loss_backward, nll_loss, nll_loss_backward)
+
+__all__ += [
+    "linear", "linear_backward", "cross_entropy",
+    "cross_entropy_backward", "nll_loss", "nll_loss_backward", "mse_loss",
+    "mse_loss_backward", "l1_loss", "l1_loss_backward",
+]
 
 from cnnc.reference.activation import (  # noqa: E402
     elu, elu_backward, leaky_relu, leaky_relu_backward, log_softmax,
