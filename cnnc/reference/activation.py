@@ -86,7 +86,7 @@ def sigmoid(x):
         sigmoid(x) = 1 / (1 + e^-x)
 
     Written directly, e^-x overflows for x below about -89 (float32). With
-    e = e^-|x|, which is at most 1, the same function reads::
+    ``e = e^-|x|``, which is at most 1, the same function reads::
 
         sigmoid(x) = 1 / (1 + e)    for x >= 0
                      e / (1 + e)    for x < 0
@@ -139,8 +139,10 @@ def softmax(x, dim=1):
 
 
 def softmax_backward(grad_out, y, dim=1):
-    """With y = softmax(x), the Jacobian is dy_c/dx_k = y_c (delta_ck -
-    y_k), so::
+    """Gradient of softmax, from its output y.
+
+    The Jacobian of y = softmax(x) is dy_c/dx_k = y_c (delta_ck - y_k),
+    so::
 
         dL/dx_k = y_k * (dL/dy_k - sum_c dL/dy_c * y_c)
     """
@@ -162,7 +164,9 @@ def log_softmax(x, dim=1):
 
 
 def log_softmax_backward(grad_out, y, dim=1):
-    """With y = log_softmax(x), dy_c/dx_k = delta_ck - softmax(x)_k, so::
+    """Gradient of log-softmax, from its output y.
+
+    With y = log_softmax(x), dy_c/dx_k = delta_ck - softmax(x)_k, so::
 
         dL/dx_k = dL/dy_k - e^(y_k) * sum_c dL/dy_c
     """
