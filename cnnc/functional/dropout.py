@@ -99,7 +99,8 @@ def dropout(x, p=0.5, training=True, rng=None, *, return_mask=False):
     rng : numpy.random.Generator or int, optional
         Source of the mask. A Generator is advanced (pass the same one to
         get fresh masks); an int seed gives the same mask every call; None
-        draws from fresh entropy.
+        draws from fresh entropy. Unused (and not drawn from) when the
+        call is the identity.
     return_mask : bool, default False
         Also return the mask, for :func:`dropout_backward`.
 
@@ -130,9 +131,9 @@ def dropout(x, p=0.5, training=True, rng=None, *, return_mask=False):
     x = as_float_array(x, "x")
     p = check_probability(p)
     training = check_training(training)
-    rng = as_generator(rng)
     if not training or p == 0.0:
         return _identity(x, x.shape, return_mask)
+    rng = as_generator(rng)
     keep = _draw_keep(x.shape, p, rng)
     y = _apply(x, keep, 1, p)
     return (y, keep) if return_mask else y
@@ -203,9 +204,9 @@ def dropout2d(x, p=0.5, training=True, rng=None, *, return_mask=False):
     check_ndim(x, "x", 4, "(N, C, H, W)")
     p = check_probability(p)
     training = check_training(training)
-    rng = as_generator(rng)
     if not training or p == 0.0:
         return _identity(x, x.shape[:2], return_mask)
+    rng = as_generator(rng)
     keep = _draw_keep(x.shape[:2], p, rng)
     y = _apply(x, keep, x.shape[2] * x.shape[3], p)
     return (y, keep) if return_mask else y
