@@ -140,3 +140,67 @@ cdef extern from "cnnc.h" nogil:
         const double *weight, const double *save_mean,
         const double *save_invstd, int batch_stats, double *dx,
         double *dweight, double *dbias)
+    # Activations: n elements, or outer x C x inner for the softmaxes.
+    int cnnc_relu_forward_f32(int64_t n, const float *x, float *y)
+    int cnnc_relu_forward_f64(int64_t n, const double *x, double *y)
+    int cnnc_relu_backward_f32(int64_t n, const float *dy, const float *a,
+                               float *dx)
+    int cnnc_relu_backward_f64(int64_t n, const double *dy, const double *a,
+                               double *dx)
+    int cnnc_leaky_relu_forward_f32(int64_t n, const float *x,
+                                    float negative_slope, float *y)
+    int cnnc_leaky_relu_forward_f64(int64_t n, const double *x,
+                                    double negative_slope, double *y)
+    int cnnc_leaky_relu_backward_f32(int64_t n, const float *dy,
+                                     const float *x, float negative_slope,
+                                     float *dx)
+    int cnnc_leaky_relu_backward_f64(int64_t n, const double *dy,
+                                     const double *x, double negative_slope,
+                                     double *dx)
+    int cnnc_elu_forward_f32(int64_t n, const float *x, float alpha,
+                             float *y)
+    int cnnc_elu_forward_f64(int64_t n, const double *x, double alpha,
+                             double *y)
+    int cnnc_elu_backward_f32(int64_t n, const float *dy, const float *x,
+                              float alpha, float *dx)
+    int cnnc_elu_backward_f64(int64_t n, const double *dy, const double *x,
+                              double alpha, double *dx)
+    int cnnc_sigmoid_forward_f32(int64_t n, const float *x, float *y)
+    int cnnc_sigmoid_forward_f64(int64_t n, const double *x, double *y)
+    int cnnc_sigmoid_backward_f32(int64_t n, const float *dy, const float *y,
+                                  float *dx)
+    int cnnc_sigmoid_backward_f64(int64_t n, const double *dy,
+                                  const double *y, double *dx)
+    int cnnc_tanh_forward_f32(int64_t n, const float *x, float *y)
+    int cnnc_tanh_forward_f64(int64_t n, const double *x, double *y)
+    int cnnc_tanh_backward_f32(int64_t n, const float *dy, const float *y,
+                               float *dx)
+    int cnnc_tanh_backward_f64(int64_t n, const double *dy, const double *y,
+                               double *dx)
+    int cnnc_softmax_forward_f32(int64_t outer, int64_t C, int64_t inner,
+                                 const float *x, float *y)
+    int cnnc_softmax_forward_f64(int64_t outer, int64_t C, int64_t inner,
+                                 const double *x, double *y)
+    int cnnc_softmax_backward_f32(int64_t outer, int64_t C, int64_t inner,
+                                  const float *dy, const float *y, float *dx)
+    int cnnc_softmax_backward_f64(int64_t outer, int64_t C, int64_t inner,
+                                  const double *dy, const double *y,
+                                  double *dx)
+    int cnnc_log_softmax_forward_f32(int64_t outer, int64_t C, int64_t inner,
+                                     const float *x, float *y)
+    int cnnc_log_softmax_forward_f64(int64_t outer, int64_t C, int64_t inner,
+                                     const double *x, double *y)
+    int cnnc_log_softmax_backward_f32(int64_t outer, int64_t C,
+                                      int64_t inner, const float *dy,
+                                      const float *y, float *dx)
+    int cnnc_log_softmax_backward_f64(int64_t outer, int64_t C,
+                                      int64_t inner, const double *dy,
+                                      const double *y, double *dx)
+
+    # Dropout: x, y are rows x inner; mask has one 0/1 byte (uint8_t) per row.
+    int cnnc_dropout_apply_f32(int64_t rows, int64_t inner, const float *x,
+                               const unsigned char *mask, float scale,
+                               float *y)
+    int cnnc_dropout_apply_f64(int64_t rows, int64_t inner, const double *x,
+                               const unsigned char *mask, double scale,
+                               double *y)

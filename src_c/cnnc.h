@@ -291,6 +291,117 @@ int cnnc_l1_loss_f32(int64_t count, const float *pred, const float *target,
 int cnnc_l1_loss_f64(int64_t count, const double *pred,
                      const double *target, int reduction, double *loss,
                      const double *dloss, double *dpred);
+/* Activations                                                             */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Elementwise non-linearities over n elements of any shape (flattened).
+ * Forward: x -> y. Backward: dy = dL/dy -> dx = dL/dx, from the input x
+ * or the output y, whichever is cheaper:
+ *
+ *   relu         y = max(x, 0)              dx = dy * [a > 0], a = x or y
+ *   leaky_relu   y = x or slope * x         dx = dy or dy * slope  (from x)
+ *   elu          y = x or alpha*(e^x - 1)   dx = dy or dy * alpha * e^x
+ *                                                                  (from x)
+ *   sigmoid      y = 1 / (1 + e^-x)         dx = dy * y * (1 - y)  (from y)
+ *   tanh         y = tanh(x)                dx = dy * (1 - y^2)    (from y)
+ *
+ * "x or ..." means x for x > 0, the second form otherwise. No kernel
+ * overflows for large |x|, and +-inf give the limits (ReLU, sigmoid,
+ * tanh, ELU). NaN in gives NaN out. Outputs are written, not accumulated,
+ * and may not overlap the inputs except exactly (y == x is allowed).
+ * Double uses the C library's exp, expm1 and tanh; float uses polynomial
+ * versions that vectorise, within about 1 ulp (exp, expm1) and 2.5 ulp
+ * (tanh, sigmoid) of the exact result (activation.h).
+ */
+int cnnc_relu_forward_f32(int64_t n, const float *x, float *y);
+int cnnc_relu_forward_f64(int64_t n, const double *x, double *y);
+int cnnc_relu_backward_f32(int64_t n, const float *dy, const float *a,
+                           float *dx);
+int cnnc_relu_backward_f64(int64_t n, const double *dy, const double *a,
+                           double *dx);
+int cnnc_leaky_relu_forward_f32(int64_t n, const float *x,
+                                float negative_slope, float *y);
+int cnnc_leaky_relu_forward_f64(int64_t n, const double *x,
+                                double negative_slope, double *y);
+int cnnc_leaky_relu_backward_f32(int64_t n, const float *dy, const float *x,
+                                 float negative_slope, float *dx);
+int cnnc_leaky_relu_backward_f64(int64_t n, const double *dy,
+                                 const double *x, double negative_slope,
+                                 double *dx);
+int cnnc_elu_forward_f32(int64_t n, const float *x, float alpha, float *y);
+int cnnc_elu_forward_f64(int64_t n, const double *x, double alpha,
+                         double *y);
+int cnnc_elu_backward_f32(int64_t n, const float *dy, const float *x,
+                          float alpha, float *dx);
+int cnnc_elu_backward_f64(int64_t n, const double *dy, const double *x,
+                          double alpha, double *dx);
+int cnnc_sigmoid_forward_f32(int64_t n, const float *x, float *y);
+int cnnc_sigmoid_forward_f64(int64_t n, const double *x, double *y);
+int cnnc_sigmoid_backward_f32(int64_t n, const float *dy, const float *y,
+                              float *dx);
+int cnnc_sigmoid_backward_f64(int64_t n, const double *dy, const double *y,
+                              double *dx);
+int cnnc_tanh_forward_f32(int64_t n, const float *x, float *y);
+int cnnc_tanh_forward_f64(int64_t n, const double *x, double *y);
+int cnnc_tanh_backward_f32(int64_t n, const float *dy, const float *y,
+                           float *dx);
+int cnnc_tanh_backward_f64(int64_t n, const double *dy, const double *y,
+                           double *dx);
+
+/*
+ * Softmax and log-softmax along one axis of C classes. Arrays are read as
+ * outer x C x inner (for (N, C, H, W) over dim=1: outer = N, inner = H*W);
+ * every column x[o, :, i] is normalised on its own, the max subtracted
+ * first so that no exp overflows:
+ *
+ *   softmax       y = e^(x - m) / sum_c e^(x - m)
+ *                 dx = y * (dy - sum_c dy * y)
+ *   log_softmax   y = (x - m) - log sum_c e^(x - m)
+ *                 dx = dy - e^y * sum_c dy
+ *
+ * Backward takes the forward's output y. x, y, dy, dx: outer x C x inner.
+ */
+int cnnc_softmax_forward_f32(int64_t outer, int64_t C, int64_t inner,
+                             const float *x, float *y);
+int cnnc_softmax_forward_f64(int64_t outer, int64_t C, int64_t inner,
+                             const double *x, double *y);
+int cnnc_softmax_backward_f32(int64_t outer, int64_t C, int64_t inner,
+                              const float *dy, const float *y, float *dx);
+int cnnc_softmax_backward_f64(int64_t outer, int64_t C, int64_t inner,
+                              const double *dy, const double *y,
+                              double *dx);
+int cnnc_log_softmax_forward_f32(int64_t outer, int64_t C, int64_t inner,
+                                 const float *x, float *y);
+int cnnc_log_softmax_forward_f64(int64_t outer, int64_t C, int64_t inner,
+                                 const double *x, double *y);
+int cnnc_log_softmax_backward_f32(int64_t outer, int64_t C, int64_t inner,
+                                  const float *dy, const float *y,
+                                  float *dx);
+int cnnc_log_softmax_backward_f64(int64_t outer, int64_t C, int64_t inner,
+                                  const double *dy, const double *y,
+                                  double *dx);
+
+/* ---------------------------------------------------------------------- */
+/* Dropout                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Inverted dropout with a mask the caller drew (0 = dropped, 1 = kept),
+ * one entry per row of `inner` elements:
+ *
+ *   y[r, i] = x[r, i] * mask[r] * scale,   scale = 1 / (1 - p)
+ *
+ * inner = 1 drops single elements (Dropout); rows = N * C, inner = H * W
+ * drops whole feature maps (Dropout2d). Being linear, the same call is the
+ * backward pass (dy in, dx out).
+ *
+ *   x, y: rows x inner      mask: rows
+ */
+int cnnc_dropout_apply_f32(int64_t rows, int64_t inner, const float *x,
+                           const uint8_t *mask, float scale, float *y);
+int cnnc_dropout_apply_f64(int64_t rows, int64_t inner, const double *x,
+                           const uint8_t *mask, double scale, double *y);
 
 /* ---------------------------------------------------------------------- */
 /* Batch normalization                                                     */

@@ -113,6 +113,11 @@ typedef void (*cnnc_wgrad_f64)(int64_t rows, int64_t cols,
  * See loss_row_impl.h. */
 typedef double (*cnnc_ce_row_f32)(int64_t C, const float *z, int64_t t,
                                   float eps, float scale, float *dz);
+/* Elementwise activation over one span of n floats, serially: the
+ * operation `op` (enum cnnc_act_op in activation.h) of a (and b), with a
+ * slope, alpha or shift `param`, into y. See activation_span_impl.h. */
+typedef void (*cnnc_act_span_f32)(int op, int64_t n, const float *a,
+                                  const float *b, float param, float *y);
 
 /* Kernel tables of operation families, defined in the family's files. */
 struct cnnc_bn_table;   /* batchnorm.h */
@@ -132,6 +137,7 @@ typedef struct {
     cnnc_wgrad_f64 wgrad_f64;
     cnnc_ce_row_f32 cross_entropy_row_f32;
     const struct cnnc_bn_table *batchnorm;
+    cnnc_act_span_f32 act_span_f32;
 } cnnc_simd_table;
 
 /* The table in use, chosen by cnnc_select_simd(). */
@@ -181,6 +187,13 @@ double cnnc_ce_row_scalar_f32(int64_t C, const float *z, int64_t t,
 #if CNNC_HAVE_AVX2_PATH
 double cnnc_ce_row_avx2_f32(int64_t C, const float *z, int64_t t, float eps,
                             float scale, float *dz);
+#endif
+
+void cnnc_act_span_scalar_f32(int op, int64_t n, const float *a,
+                              const float *b, float param, float *y);
+#if CNNC_HAVE_AVX2_PATH
+void cnnc_act_span_avx2_f32(int op, int64_t n, const float *a,
+                            const float *b, float param, float *y);
 #endif
 
 /* Floats of packing workspace one serial GEMM call needs. */

@@ -97,6 +97,7 @@ static const cnnc_simd_table scalar_table = {
     cnnc_ukernel_wgrad_scalar_f64,
     .cross_entropy_row_f32 = cnnc_ce_row_scalar_f32,
     .batchnorm = &cnnc_bn_scalar,
+    .act_span_f32 = cnnc_act_span_scalar_f32,
 };
 
 #if CNNC_HAVE_AVX2_PATH
@@ -110,6 +111,7 @@ static const cnnc_simd_table avx2_table = {
     cnnc_ukernel_wgrad_avx2_f64,
     .cross_entropy_row_f32 = cnnc_ce_row_avx2_f32,
     .batchnorm = &cnnc_bn_avx2,
+    .act_span_f32 = cnnc_act_span_avx2_f32,
 };
 
 static int cpu_has_avx2_fma(void)

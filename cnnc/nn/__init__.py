@@ -10,3 +10,10 @@ __all__ += ["Linear"]
 from cnnc.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: E402
 
 __all__ += ["BatchNorm1d", "BatchNorm2d"]
+from cnnc.nn.activation import (  # noqa: E402
+    ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh)
+from cnnc.nn.dropout import Dropout, Dropout2d  # noqa: E402
+from cnnc.nn.flatten import Flatten  # noqa: E402
+
+__all__ += ["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax",
+            "LogSoftmax", "Dropout", "Dropout2d", "Flatten"]
