@@ -88,11 +88,23 @@ typedef void (*cnnc_ukernel_f64)(int64_t kc, const double *a,
                                  const double *b, double *c, int64_t ldc,
                                  int accumulate);
 
+/* Max pooling row kernel (pool2d.c): n outputs of one row, window corners
+ * x0[2 * j], R x R taps (2 or 3) in a plane W wide; y[j] = the maximum,
+ * tap[j] = the winner's offset from its corner. See pool2d_avx2.c. */
+typedef void (*cnnc_maxpool_row_f32)(const float *x0, int64_t n, int64_t W,
+                                     float *y, int32_t *tap);
+typedef void (*cnnc_maxpool_row_f64)(const double *x0, int64_t n,
+                                     int64_t W, double *y, double *tap);
+
 /* The kernels of one SIMD path. */
 typedef struct {
     const char *name;
     cnnc_ukernel_f32 gemm_f32;
     cnnc_ukernel_f64 gemm_f64;
+    cnnc_maxpool_row_f32 maxpool_k2s2_f32;
+    cnnc_maxpool_row_f32 maxpool_k3s2_f32;
+    cnnc_maxpool_row_f64 maxpool_k2s2_f64;
+    cnnc_maxpool_row_f64 maxpool_k3s2_f64;
 } cnnc_simd_table;
 
 /* The table in use, chosen by cnnc_select_simd(). */
@@ -107,6 +119,21 @@ void cnnc_ukernel_avx2_f32(int64_t kc, const float *a, const float *b,
                            float *c, int64_t ldc, int accumulate);
 void cnnc_ukernel_avx2_f64(int64_t kc, const double *a, const double *b,
                            double *c, int64_t ldc, int accumulate);
+#endif
+
+void cnnc_maxpool_k2s2_scalar_f32(const float *x0, int64_t n, int64_t W,
+                                  float *y, int32_t *tap);
+void cnnc_maxpool_k3s2_scalar_f32(const float *x0, int64_t n, int64_t W,
+                                  float *y, int32_t *tap);
+void cnnc_maxpool_k2s2_scalar_f64(const double *x0, int64_t n, int64_t W,
+                                  double *y, double *tap);
+void cnnc_maxpool_k3s2_scalar_f64(const double *x0, int64_t n, int64_t W,
+                                  double *y, double *tap);
+#if CNNC_HAVE_AVX2_PATH
+void cnnc_maxpool_k2s2_avx2_f32(const float *x0, int64_t n, int64_t W,
+                                float *y, int32_t *tap);
+void cnnc_maxpool_k3s2_avx2_f32(const float *x0, int64_t n, int64_t W,
+                                float *y, int32_t *tap);
 #endif
 
 /* Floats of packing workspace one serial GEMM call needs. */

@@ -91,6 +91,10 @@ static const cnnc_simd_table scalar_table = {
     "scalar",
     cnnc_ukernel_scalar_f32,
     cnnc_ukernel_scalar_f64,
+    cnnc_maxpool_k2s2_scalar_f32,
+    cnnc_maxpool_k3s2_scalar_f32,
+    cnnc_maxpool_k2s2_scalar_f64,
+    cnnc_maxpool_k3s2_scalar_f64,
 };
 
 #if CNNC_HAVE_AVX2_PATH
@@ -98,6 +102,10 @@ static const cnnc_simd_table avx2_table = {
     "avx2+fma",
     cnnc_ukernel_avx2_f32,
     cnnc_ukernel_avx2_f64,
+    cnnc_maxpool_k2s2_avx2_f32,
+    cnnc_maxpool_k3s2_avx2_f32,
+    cnnc_maxpool_k2s2_scalar_f64,  /* double stays on the portable code */
+    cnnc_maxpool_k3s2_scalar_f64,
 };
 
 static int cpu_has_avx2_fma(void)
