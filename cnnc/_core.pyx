@@ -60,3 +60,4 @@ def compiler():
 
 
 include "_conv2d.pxi"
+include "_pool2d.pxi"
