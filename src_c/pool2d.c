@@ -149,48 +149,6 @@ static int pool_planes_check(const cnnc_pool2d_geom *g)
     return CNNC_OK;
 }
 
-/*
- * The taps of one window along one axis that fall inside the input:
- * window o starts at o * stride - pad; its taps are start + t * dil for
- * t in [t_lo, t_hi), t_hi <= k. cnnc_pool2d_check guarantees t_lo < t_hi.
- */
-static inline void pool_taps(int64_t o, int64_t in, int64_t k,
-                             int64_t stride, int64_t pad, int64_t dil,
-                             int64_t *start, int64_t *t_lo, int64_t *t_hi)
-{
-    int64_t s = o * stride - pad;
-    int64_t lo, hi;
-
-    /* Without dilation the taps are adjacent: no division needed. */
-    if (dil == 1) {
-        lo = s < 0 ? -s : 0;
-        hi = in - s;
-    } else {
-        lo = s < 0 ? ceil_div_pos(-s, dil) : 0;
-        hi = ceil_div_pos(in - s, dil);  /* first tap at or past in */
-    }
-    *start = s;
-    *t_lo = lo;
-    *t_hi = hi < k ? hi : k;
-}
-
-/*
- * An average window along one axis, as PyTorch clips it: [lo, hi) inside
- * the input, and `padded`, its length clipped to the padded input
- * [-pad, in + pad) only, which count_include_pad divides by.
- */
-static inline void avg_window(int64_t o, int64_t in, int64_t k,
-                              int64_t stride, int64_t pad, int64_t *lo,
-                              int64_t *hi, int64_t *padded)
-{
-    int64_t a = o * stride - pad;
-    int64_t b = a + k < in + pad ? a + k : in + pad;
-
-    *padded = b - a;
-    *lo = a > 0 ? a : 0;
-    *hi = b < in ? b : in;
-}
-
 /* Adaptive window [floor(o * in / out), ceil((o + 1) * in / out)). */
 static inline void adaptive_window(int64_t o, int64_t in, int64_t out,
                                    int64_t *lo, int64_t *hi)
@@ -199,10 +157,24 @@ static inline void adaptive_window(int64_t o, int64_t in, int64_t out,
     *hi = ceil_div_pos((o + 1) * in, out);
 }
 
+/* The column windows of adaptive pooling, computed once per call: Q
+ * starts then Q ends in one allocation (NULL when out of memory). */
+static int64_t *adaptive_columns(const cnnc_pool2d_geom *g)
+{
+    int64_t *bounds = cnnc_alloc((size_t)(2 * g->Q) * sizeof(int64_t));
+
+    if (bounds != NULL) {
+        for (int64_t q = 0; q < g->Q; q++) {
+            adaptive_window(q, g->W, g->Q, &bounds[q], &bounds[g->Q + q]);
+        }
+    }
+    return bounds;
+}
+
 /*
- * The run of outputs [lo, hi) along one axis whose windows lie wholly
- * inside the input: no tap in the padding, none past the end. Outputs
- * before lo and from hi on are the border.
+ * The outputs [lo, hi) along one axis whose windows lie wholly inside the
+ * input: no tap in the padding, none past the end. The outputs before lo
+ * and from hi on are the border.
  */
 static inline void pool_interior(int64_t out, int64_t in, int64_t k,
                                  int64_t stride, int64_t pad, int64_t dil,
@@ -217,13 +189,16 @@ static inline void pool_interior(int64_t out, int64_t in, int64_t k,
     *hi = b;
 }
 
-/* Which row kernel pools the interior: the two common windows get copies
- * compiled for their constants, everything else the general one. */
+/* ---------------------------------------------------------------------- */
+/* Runs: a plane's outputs in groups the kernels can vectorise             */
+/* ---------------------------------------------------------------------- */
+
+/* The row kernels that may pool whole windows: the two common windows
+ * have their own (in the SIMD table), every other window the general. */
 enum { POOL_ROW_ANY, POOL_ROW_K2S2, POOL_ROW_K3S2 };
 
-/* How a geometry is split: outputs [p_lo, p_hi) x [q_lo, q_hi) have whole
- * windows and go to the row kernel `row`; the rest, one by one, to the
- * border code. */
+/* The interior of a geometry, outputs [p_lo, p_hi) x [q_lo, q_hi) with
+ * whole windows, and the row kernel for them. */
 typedef struct {
     int64_t p_lo, p_hi, q_lo, q_hi;
     int row;
@@ -237,17 +212,6 @@ static pool_plan pool_make_plan(const cnnc_pool2d_geom *g)
                   &plan.p_lo, &plan.p_hi);
     pool_interior(g->Q, g->W, g->S, g->stride_w, g->pad_w, g->dil_w,
                   &plan.q_lo, &plan.q_hi);
-
-    /* The row kernels keep a tap's offset from its window's corner in an
-     * int32: windows that span more go to the border code. A window that
-     * fits inside the plane spans less than H * W, which cannot overflow. */
-    if (plan.p_lo < plan.p_hi && plan.q_lo < plan.q_hi) {
-        int64_t span = (g->R - 1) * g->dil_h * g->W + (g->S - 1) * g->dil_w;
-        if (span > INT32_MAX) {
-            plan.p_hi = plan.p_lo;
-        }
-    }
-
     plan.row = POOL_ROW_ANY;
     if (g->dil_h == 1 && g->dil_w == 1 && g->stride_w == 2) {
         if (g->R == 2 && g->S == 2) {
@@ -259,6 +223,184 @@ static pool_plan pool_make_plan(const cnnc_pool2d_geom *g)
     return plan;
 }
 
+/* The kernels work on runs of at most this many outputs, so that their
+ * results fit in small buffers on the stack. */
+#define POOL_CHUNK 64
+
+/*
+ * A run of n outputs whose windows are clipped alike, so one kernel call
+ * pools them all: output j is y[y0 + j * y_step]; its window's first tap
+ * inside the image is x[x0 + j * x_step], and it has taps_h x taps_w taps
+ * inside the image, dil_h rows and dil_w columns apart. div_h x div_w is
+ * the window clipped to the padded input only (average pooling's divisor
+ * with count_include_pad). `whole` marks windows that need no clipping,
+ * where the plan's row kernel applies.
+ */
+typedef struct {
+    int64_t n;
+    int64_t y0, y_step;
+    int64_t x0, x_step;
+    int64_t taps_h, taps_w;
+    int64_t div_h, div_w;
+    int whole;
+} pool_run;
+
+/* One output's window along one axis: first tap inside the input, taps
+ * inside, and the length clipped to the padded input (for dil = 1). */
+typedef struct {
+    int64_t first, taps, padded;
+} pool_span;
+
+static inline pool_span pool_axis(int64_t o, int64_t in, int64_t k,
+                                  int64_t stride, int64_t pad, int64_t dil)
+{
+    pool_span span;
+    int64_t start = o * stride - pad;
+    int64_t lo, hi, end;
+
+    /* Taps start + t * dil, t in [lo, hi), lie inside [0, in); without
+     * dilation that needs no division. */
+    if (dil == 1) {
+        lo = start < 0 ? -start : 0;
+        hi = in - start;
+    } else {
+        lo = start < 0 ? ceil_div_pos(-start, dil) : 0;
+        hi = ceil_div_pos(in - start, dil);
+    }
+    hi = hi < k ? hi : k;
+    end = start + k < in + pad ? start + k : in + pad;
+
+    span.first = start + lo * dil;
+    span.taps = hi - lo;
+    span.padded = end - start;
+    return span;
+}
+
+/* Where pool_next_run is in a plane. Start with all fields zero. */
+typedef struct {
+    int part;      /* 0: rows, 1: border columns, 2: corners */
+    int64_t line;  /* the row p (parts 0, 2) or column q (part 1) */
+    int64_t next;  /* the next q (parts 0, 2) or p (part 1) in that line */
+} pool_cursor;
+
+/* The border columns are [0, q_lo) then [q_hi, Q); the same for rows. */
+static inline int64_t pool_next_border(int64_t o, int64_t lo, int64_t hi)
+{
+    return o + 1 == lo ? hi : o + 1;
+}
+
+/*
+ * The next run of a plane, cut like a picture frame: part 0 takes each
+ * output row's interior columns (windows clipped at most above or below),
+ * part 1 each border column's interior rows (clipped at most left or
+ * right), part 2 the corners one by one. Returns 0 when the plane is done.
+ */
+static int pool_next_run(const cnnc_pool2d_geom *g, const pool_plan *plan,
+                         pool_cursor *cur, pool_run *run)
+{
+    pool_span h, w;
+    int64_t p, q;
+
+    /* Part 0: row p, interior columns from cur->next on. */
+    if (cur->part == 0) {
+        if (cur->next < plan->q_lo) {
+            cur->next = plan->q_lo;
+        }
+        if (cur->next >= plan->q_hi) {
+            cur->line = g->P;
+        }
+        if (cur->line < g->P) {
+            p = cur->line;
+            q = cur->next;
+            run->n = plan->q_hi - q < POOL_CHUNK ? plan->q_hi - q
+                                                 : POOL_CHUNK;
+            h = pool_axis(p, g->H, g->R, g->stride_h, g->pad_h, g->dil_h);
+            w = pool_axis(q, g->W, g->S, g->stride_w, g->pad_w, g->dil_w);
+            run->y0 = p * g->Q + q;
+            run->y_step = 1;
+            run->x0 = h.first * g->W + w.first;
+            run->x_step = g->stride_w;
+            run->taps_h = h.taps;
+            run->taps_w = g->S;
+            run->div_h = h.padded;
+            run->div_w = g->S;
+            run->whole = p >= plan->p_lo && p < plan->p_hi;
+            cur->next = q + run->n;
+            if (cur->next >= plan->q_hi) {
+                cur->line++;
+                cur->next = 0;
+            }
+            return 1;
+        }
+        cur->part = 1;
+        cur->line = plan->q_lo > 0 ? 0 : plan->q_hi;
+        cur->next = plan->p_lo;
+    }
+
+    /* Part 1: border column q, interior rows from cur->next on. */
+    if (cur->part == 1) {
+        if (plan->p_lo < plan->p_hi && cur->line < g->Q) {
+            p = cur->next;
+            q = cur->line;
+            run->n = plan->p_hi - p < POOL_CHUNK ? plan->p_hi - p
+                                                 : POOL_CHUNK;
+            h = pool_axis(p, g->H, g->R, g->stride_h, g->pad_h, g->dil_h);
+            w = pool_axis(q, g->W, g->S, g->stride_w, g->pad_w, g->dil_w);
+            run->y0 = p * g->Q + q;
+            run->y_step = g->Q;
+            run->x0 = h.first * g->W + w.first;
+            run->x_step = g->stride_h * g->W;
+            run->taps_h = g->R;
+            run->taps_w = w.taps;
+            run->div_h = g->R;
+            run->div_w = w.padded;
+            run->whole = 0;
+            cur->next = p + run->n;
+            if (cur->next >= plan->p_hi) {
+                cur->line = pool_next_border(q, plan->q_lo, plan->q_hi);
+                cur->next = plan->p_lo;
+            }
+            return 1;
+        }
+        cur->part = 2;
+        cur->line = plan->p_lo > 0 ? 0 : plan->p_hi;
+        cur->next = plan->q_lo > 0 ? 0 : plan->q_hi;
+    }
+
+    /* Part 2: the corners, border rows by border columns. */
+    if (cur->line >= g->P || cur->next >= g->Q) {
+        return 0;
+    }
+    p = cur->line;
+    q = cur->next;
+    h = pool_axis(p, g->H, g->R, g->stride_h, g->pad_h, g->dil_h);
+    w = pool_axis(q, g->W, g->S, g->stride_w, g->pad_w, g->dil_w);
+    run->n = 1;
+    run->y0 = p * g->Q + q;
+    run->y_step = 1;
+    run->x0 = h.first * g->W + w.first;
+    run->x_step = 1;
+    run->taps_h = h.taps;
+    run->taps_w = w.taps;
+    run->div_h = h.padded;
+    run->div_w = w.padded;
+    run->whole = 0;
+    cur->next = pool_next_border(q, plan->q_lo, plan->q_hi);
+    if (cur->next >= g->Q) {
+        cur->line = pool_next_border(p, plan->p_lo, plan->p_hi);
+        cur->next = plan->q_lo > 0 ? 0 : plan->q_hi;
+    }
+    return 1;
+}
+
+/* The divisor of a run's average windows: see cnnc_avgpool2d_forward in
+ * cnnc.h. */
+static inline int64_t avg_divisor(const pool_run *run, int count_include_pad)
+{
+    return count_include_pad ? run->div_h * run->div_w
+                             : run->taps_h * run->taps_w;
+}
+
 /* 2 x 2 windows at stride 2 from the top-left pixel, none past the edge:
  * each pixel lies in one window at most. */
 static inline int pool_tiles_k2s2(const cnnc_pool2d_geom *g)
@@ -268,16 +410,16 @@ static inline int pool_tiles_k2s2(const cnnc_pool2d_geom *g)
            2 * g->P <= g->H && 2 * g->Q <= g->W;
 }
 
-/* Row kernels are written once with the window as arguments; inlining
- * them into a call with constants gives the common windows their own
- * unrolled, vectorised copies. */
+/* Kernels for fixed windows are written once with the window as an
+ * argument; inlining them into calls with constants gives each common
+ * window its own unrolled, vectorised copy. */
 #if defined(__GNUC__) || defined(__clang__)
 #define POOL_INLINE static inline __attribute__((always_inline))
 #else
 #define POOL_INLINE static inline
 #endif
 
-/* TAP holds a tap's offset from its window's corner while a maximum is
+/* TAP holds a tap's offset from its window's first tap while a maximum is
  * sought. It is as wide as REAL so that selects on values and on offsets
  * vectorise together: int32 beside float; beside double, double itself
  * (exact for offsets below 2^53), since GCC does not vectorise 64-bit

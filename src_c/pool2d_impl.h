@@ -1,13 +1,15 @@
 /*
  * pool2d_impl.h - pooling kernels, compiled by pool2d.c for each element
- * type, which defines REAL and FN(name) as gemm.c does.
+ * type, which defines REAL, TAP and FN(name).
  *
- * Each operation has a plane kernel that pools one H x W plane into one
- * P x Q plane for any geometry (the specification), and the common window
- * shapes (2 x 2 and 3 x 3 at stride 2, unpadded) have specialised plane
- * kernels with fixed-size windows the compiler can unroll and vectorise.
- * A driver checks the geometry and runs the plane kernel over all N x C
- * planes in parallel.
+ * A plane is pooled run by run (see pool_next_run in pool2d.c): groups of
+ * up to POOL_CHUNK outputs whose windows are clipped alike. The general
+ * kernels (max_taps, avg_taps, avg_spread) take a run tap by tap, each
+ * tap a pass over the run's windows, which vectorises whatever the
+ * window's shape. Runs of whole 2 x 2 or 3 x 3 windows at stride 2 go to
+ * kernels written for those shapes, the max pooling ones through the SIMD
+ * table. A driver checks the geometry and pools the N x C planes in
+ * parallel.
  */
 
 /* ---------------------------------------------------------------------- */
@@ -30,27 +32,54 @@ static inline void FN(max_step)(REAL v, TAP k, REAL *best, TAP *at)
 }
 
 /*
- * Whole windows: n outputs along a row, window j's corner at
- * x0[j * stride], its R x S taps dil_h rows and dil_w columns apart in a
- * plane W wide. Writes each maximum to y[j] and the winner's offset from
- * its corner to tap[j]. One vector lane per output.
+ * The general kernel: n windows, window j's first tap at x0[j * step],
+ * th x tw taps at offsets r * row_step + s * col_step. Writes each maximum
+ * to y[j] and the winner's offset from x0 + j * step to tap[j]. The taps
+ * are visited in row-major order, so the rule of max_step holds.
+ */
+static void FN(max_taps)(const REAL *x0, int64_t n, int64_t step,
+                         int64_t th, int64_t tw, int64_t row_step,
+                         int64_t col_step, REAL *y, TAP *tap)
+{
+    for (int64_t j = 0; j < n; j++) {
+        y[j] = (REAL)-INFINITY;
+        tap[j] = 0;  /* if every tap is -inf, the first one */
+    }
+    for (int64_t r = 0; r < th; r++) {
+        for (int64_t s = 0; s < tw; s++) {
+            int64_t k = r * row_step + s * col_step;
+            const REAL *xk = x0 + k;
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+            for (int64_t j = 0; j < n; j++) {
+                FN(max_step)(xk[j * step], (TAP)k, &y[j], &tap[j]);
+            }
+        }
+    }
+}
+
+/*
+ * Whole R x R windows (R = 2 or 3) at stride 2 in a plane W wide, the
+ * same contract as max_taps with step 2, row_step W and col_step 1. The
+ * window is a constant here, so the compiler unrolls the taps and keeps
+ * each lane's maximum in a register: one vector lane per window.
  */
 POOL_INLINE void FN(max_row)(const REAL *x0, int64_t n, int64_t W,
-                             int64_t R, int64_t S, int64_t stride,
-                             int64_t dil_h, int64_t dil_w, REAL *y, TAP *tap)
+                             int64_t R, REAL *y, TAP *tap)
 {
 #ifdef _OPENMP
 #pragma omp simd
 #endif
     for (int64_t j = 0; j < n; j++) {
-        const REAL *corner = x0 + j * stride;
+        const REAL *corner = x0 + 2 * j;
         REAL best = (REAL)-INFINITY;
         TAP at = 0;
 
         for (int64_t r = 0; r < R; r++) {
-            for (int64_t s = 0; s < S; s++) {
-                int64_t k = r * dil_h * W + s * dil_w;
-                FN(max_step)(corner[k], (TAP)k, &best, &at);
+            for (int64_t s = 0; s < R; s++) {
+                FN(max_step)(corner[r * W + s], (TAP)(r * W + s), &best,
+                             &at);
             }
         }
         y[j] = best;
@@ -58,113 +87,65 @@ POOL_INLINE void FN(max_row)(const REAL *x0, int64_t n, int64_t W,
     }
 }
 
-/* The common windows as the SIMD table's row kernels (the scalar table
- * points at these; the AVX2 one at pool2d_avx2.c). */
+/* The common windows as the SIMD table's kernels (the scalar table points
+ * at these; the AVX2 one at pool2d_avx2.c). */
 void FN(cnnc_maxpool_k2s2_scalar)(const REAL *x0, int64_t n, int64_t W,
                                   REAL *y, TAP *tap)
 {
-    FN(max_row)(x0, n, W, 2, 2, 2, 1, 1, y, tap);
+    FN(max_row)(x0, n, W, 2, y, tap);
 }
 
 void FN(cnnc_maxpool_k3s2_scalar)(const REAL *x0, int64_t n, int64_t W,
                                   REAL *y, TAP *tap)
 {
-    FN(max_row)(x0, n, W, 3, 3, 2, 1, 1, y, tap);
+    FN(max_row)(x0, n, W, 3, y, tap);
 }
 
-/* The plan's row kernel on n whole windows. */
-static void FN(max_run)(const cnnc_pool2d_geom *g, int row, const REAL *x0,
-                        int64_t n, REAL *y, TAP *tap)
-{
-    if (row == POOL_ROW_K2S2) {
-        cnnc_simd->FN(maxpool_k2s2)(x0, n, g->W, y, tap);
-    } else if (row == POOL_ROW_K3S2) {
-        cnnc_simd->FN(maxpool_k3s2)(x0, n, g->W, y, tap);
-    } else {
-        FN(max_row)(x0, n, g->W, g->R, g->S, g->stride_w, g->dil_h,
-                    g->dil_w, y, tap);
-    }
-}
-
-/*
- * One output pixel (p, q) of any window, clipped to the image; the
- * border code. Same rule as max_step, with `at` the index in the plane.
- */
-static void FN(max_pixel)(const cnnc_pool2d_geom *g, const REAL *x,
-                          int64_t p, int64_t q, REAL *y, int64_t *idx)
-{
-    int64_t h0, r_lo, r_hi, w0, s_lo, s_hi;
-    pool_taps(p, g->H, g->R, g->stride_h, g->pad_h, g->dil_h, &h0, &r_lo,
-              &r_hi);
-    pool_taps(q, g->W, g->S, g->stride_w, g->pad_w, g->dil_w, &w0, &s_lo,
-              &s_hi);
-
-    REAL best = (REAL)-INFINITY;
-    int64_t at = (h0 + r_lo * g->dil_h) * g->W + w0 + s_lo * g->dil_w;
-
-    for (int64_t r = r_lo; r < r_hi; r++) {
-        int64_t h = h0 + r * g->dil_h;
-        for (int64_t s = s_lo; s < s_hi; s++) {
-            int64_t k = h * g->W + w0 + s * g->dil_w;
-            REAL v = x[k];
-            int take = (v > best) | (v != v);
-
-            best = take ? v : best;
-            at = take ? k : at;
-        }
-    }
-    y[p * g->Q + q] = best;
-    if (idx != NULL) {
-        idx[p * g->Q + q] = at;
-    }
-}
-
-/* The row kernels work on this many outputs at a time, so their offsets
- * fit in a small buffer on the stack. */
-#define POOL_CHUNK 64
-
-/*
- * One plane. x: H x W, y: P x Q, idx: P x Q or NULL. Whole windows go to
- * the row kernel in chunks; a second loop turns each chunk's offsets into
- * int64 plane indices. The border goes pixel by pixel.
- */
+/* One plane. x: H x W, y: P x Q, idx: P x Q or NULL. */
 static void FN(maxpool_plane)(const cnnc_pool2d_geom *g,
                               const pool_plan *plan, const REAL *x, REAL *y,
                               int64_t *idx)
 {
+    REAL best[POOL_CHUNK];
     TAP tap[POOL_CHUNK];
+    pool_cursor cur = {0, 0, 0};
+    pool_run run;
 
-    for (int64_t p = 0; p < g->P; p++) {
-        int inside = p >= plan->p_lo && p < plan->p_hi;
-        int64_t q_lo = inside ? plan->q_lo : g->Q;
-        int64_t q_hi = inside ? plan->q_hi : g->Q;
-        int64_t h0 = p * g->stride_h - g->pad_h;
+    while (pool_next_run(g, plan, &cur, &run)) {
+        const REAL *x0 = x + run.x0;
+        int along_row = run.y_step == 1;
+        REAL *out = along_row ? y + run.y0 : best;
 
-        /* Left border (or the whole row when p is not inside). */
-        for (int64_t q = 0; q < q_lo; q++) {
-            FN(max_pixel)(g, x, p, q, y, idx);
+        /* The run's maxima (straight into y along a row) and the winners'
+         * offsets. */
+        if (run.whole && plan->row == POOL_ROW_K2S2) {
+            cnnc_simd->FN(maxpool_k2s2)(x0, run.n, g->W, out, tap);
+        } else if (run.whole && plan->row == POOL_ROW_K3S2) {
+            cnnc_simd->FN(maxpool_k3s2)(x0, run.n, g->W, out, tap);
+        } else {
+            FN(max_taps)(x0, run.n, run.x_step, run.taps_h, run.taps_w,
+                         g->dil_h * g->W, g->dil_w, out, tap);
         }
-
-        /* Whole windows. */
-        for (int64_t q0 = q_lo; q0 < q_hi; q0 += POOL_CHUNK) {
-            int64_t n = q_hi - q0 < POOL_CHUNK ? q_hi - q0 : POOL_CHUNK;
-            int64_t corner = h0 * g->W + q0 * g->stride_w - g->pad_w;
-
-            FN(max_run)(g, plan->row, x + corner, n, y + p * g->Q + q0, tap);
-            if (idx != NULL) {
-                int64_t *irow = idx + p * g->Q + q0;
-#ifdef _OPENMP
-#pragma omp simd
-#endif
-                for (int64_t j = 0; j < n; j++) {
-                    irow[j] = corner + j * g->stride_w + (int64_t)tap[j];
-                }
+        if (!along_row) {
+            for (int64_t j = 0; j < run.n; j++) {
+                y[run.y0 + j * run.y_step] = best[j];
             }
         }
 
-        /* Right border. */
-        for (int64_t q = q_hi; q < g->Q; q++) {
-            FN(max_pixel)(g, x, p, q, y, idx);
+        /* Offsets turned into indices in the plane. */
+        if (idx != NULL && along_row) {
+            int64_t *irow = idx + run.y0;
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+            for (int64_t j = 0; j < run.n; j++) {
+                irow[j] = run.x0 + j * run.x_step + (int64_t)tap[j];
+            }
+        } else if (idx != NULL) {
+            for (int64_t j = 0; j < run.n; j++) {
+                idx[run.y0 + j * run.y_step] =
+                    run.x0 + j * run.x_step + (int64_t)tap[j];
+            }
         }
     }
 }
@@ -178,6 +159,10 @@ int FN(cnnc_maxpool2d_forward)(const cnnc_pool2d_geom *g, const REAL *x,
     }
     if (x == NULL || y == NULL) {
         return CNNC_ERR_ARG;
+    }
+    /* Offsets within a window are kept in 32 bits (see TAP). */
+    if (g->H * g->W > INT32_MAX) {
+        return CNNC_ERR_OVERFLOW;
     }
 
     int64_t planes = g->N * g->C, HW = g->H * g->W, PQ = g->P * g->Q;
@@ -249,63 +234,49 @@ int FN(cnnc_maxpool2d_backward)(const cnnc_pool2d_geom *g, const REAL *dy,
 /* ---------------------------------------------------------------------- */
 
 /*
- * Whole windows: n outputs along a row, window j's corner at
- * x0[j * stride], R x S adjacent taps in a plane W wide; y[j] = their
- * mean. Taps are summed in row-major order, as avg_pixel does.
+ * The general kernel: n windows, window j's first tap at x0[j * step],
+ * th x tw adjacent taps in a plane W wide; sum[j] = their sum, added in
+ * row-major order.
  */
-POOL_INLINE void FN(avg_row)(const REAL *x0, int64_t n, int64_t W,
-                             int64_t R, int64_t S, int64_t stride, REAL *y)
+static void FN(avg_taps)(const REAL *x0, int64_t n, int64_t step,
+                         int64_t th, int64_t tw, int64_t W, REAL *sum)
 {
-    REAL count = (REAL)(R * S);
+    for (int64_t j = 0; j < n; j++) {
+        sum[j] = 0;
+    }
+    for (int64_t r = 0; r < th; r++) {
+        for (int64_t s = 0; s < tw; s++) {
+            const REAL *xk = x0 + r * W + s;
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+            for (int64_t j = 0; j < n; j++) {
+                sum[j] += xk[j * step];
+            }
+        }
+    }
+}
 
+/* Whole R x R windows (R = 2 or 3) at stride 2: avg_taps with the window
+ * a constant, unrolled, one vector lane per window. Same sums, same
+ * order. */
+POOL_INLINE void FN(avg_row)(const REAL *x0, int64_t n, int64_t W,
+                             int64_t R, REAL *sum)
+{
 #ifdef _OPENMP
 #pragma omp simd
 #endif
     for (int64_t j = 0; j < n; j++) {
-        const REAL *corner = x0 + j * stride;
-        REAL sum = 0;
+        const REAL *corner = x0 + 2 * j;
+        REAL total = 0;
 
         for (int64_t r = 0; r < R; r++) {
-            for (int64_t s = 0; s < S; s++) {
-                sum += corner[r * W + s];
+            for (int64_t s = 0; s < R; s++) {
+                total += corner[r * W + s];
             }
         }
-        y[j] = sum / count;
+        sum[j] = total;
     }
-}
-
-/* avg_row for the plan's row kernel: constants for the common windows. */
-static void FN(avg_run)(const cnnc_pool2d_geom *g, int row, const REAL *x0,
-                        int64_t n, REAL *y)
-{
-    if (row == POOL_ROW_K2S2) {
-        FN(avg_row)(x0, n, g->W, 2, 2, 2, y);
-    } else if (row == POOL_ROW_K3S2) {
-        FN(avg_row)(x0, n, g->W, 3, 3, 2, y);
-    } else {
-        FN(avg_row)(x0, n, g->W, g->R, g->S, g->stride_w, y);
-    }
-}
-
-/* One output pixel (p, q), window clipped to the image; the border code. */
-static void FN(avg_pixel)(const cnnc_pool2d_geom *g, int count_include_pad,
-                          const REAL *x, int64_t p, int64_t q, REAL *y)
-{
-    int64_t h_lo, h_hi, h_padded, w_lo, w_hi, w_padded;
-    avg_window(p, g->H, g->R, g->stride_h, g->pad_h, &h_lo, &h_hi,
-               &h_padded);
-    avg_window(q, g->W, g->S, g->stride_w, g->pad_w, &w_lo, &w_hi,
-               &w_padded);
-
-    REAL sum = 0;
-    for (int64_t h = h_lo; h < h_hi; h++) {
-        for (int64_t w = w_lo; w < w_hi; w++) {
-            sum += x[h * g->W + w];
-        }
-    }
-    int64_t count = count_include_pad ? h_padded * w_padded
-                                      : (h_hi - h_lo) * (w_hi - w_lo);
-    y[p * g->Q + q] = sum / (REAL)count;
 }
 
 /* One plane (dilation 1). x: H x W, y: P x Q. */
@@ -313,22 +284,36 @@ static void FN(avgpool_plane)(const cnnc_pool2d_geom *g,
                               const pool_plan *plan, int count_include_pad,
                               const REAL *x, REAL *y)
 {
-    for (int64_t p = 0; p < g->P; p++) {
-        int inside = p >= plan->p_lo && p < plan->p_hi;
-        int64_t q_lo = inside ? plan->q_lo : g->Q;
-        int64_t q_hi = inside ? plan->q_hi : g->Q;
+    REAL sum[POOL_CHUNK];
+    pool_cursor cur = {0, 0, 0};
+    pool_run run;
 
-        for (int64_t q = 0; q < q_lo; q++) {
-            FN(avg_pixel)(g, count_include_pad, x, p, q, y);
+    while (pool_next_run(g, plan, &cur, &run)) {
+        const REAL *x0 = x + run.x0;
+        REAL count = (REAL)avg_divisor(&run, count_include_pad);
+        int along_row = run.y_step == 1;
+        REAL *out = along_row ? y + run.y0 : sum;
+
+        /* The run's sums (straight into y along a row), then means. */
+        if (run.whole && plan->row == POOL_ROW_K2S2) {
+            FN(avg_row)(x0, run.n, g->W, 2, out);
+        } else if (run.whole && plan->row == POOL_ROW_K3S2) {
+            FN(avg_row)(x0, run.n, g->W, 3, out);
+        } else {
+            FN(avg_taps)(x0, run.n, run.x_step, run.taps_h, run.taps_w,
+                         g->W, out);
         }
-        if (q_lo < q_hi) {
-            int64_t corner = (p * g->stride_h - g->pad_h) * g->W +
-                             q_lo * g->stride_w - g->pad_w;
-            FN(avg_run)(g, plan->row, x + corner, q_hi - q_lo,
-                        y + p * g->Q + q_lo);
-        }
-        for (int64_t q = q_hi; q < g->Q; q++) {
-            FN(avg_pixel)(g, count_include_pad, x, p, q, y);
+        if (along_row) {
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+            for (int64_t j = 0; j < run.n; j++) {
+                out[j] /= count;
+            }
+        } else {
+            for (int64_t j = 0; j < run.n; j++) {
+                y[run.y0 + j * run.y_step] = sum[j] / count;
+            }
         }
     }
 }
@@ -359,36 +344,52 @@ int FN(cnnc_avgpool2d_forward)(const cnnc_pool2d_geom *g,
     return CNNC_OK;
 }
 
-/* dx = 0, then each window's pixels get dy[p, q] / divisor; one plane. */
-static void FN(avgpool_backward_plane)(const cnnc_pool2d_geom *g,
-                                       int count_include_pad, const REAL *dy,
-                                       REAL *dx)
+/*
+ * The adjoint of avg_taps: every tap of window j receives share[j]. For
+ * one tap the n windows touch n different pixels, so each pass over them
+ * vectorises; overlapping windows meet only across passes.
+ */
+static void FN(avg_spread)(REAL *dx0, int64_t n, int64_t step, int64_t th,
+                           int64_t tw, int64_t W, const REAL *share)
 {
-    memset(dx, 0, (size_t)(g->H * g->W) * sizeof(REAL));
-    for (int64_t p = 0; p < g->P; p++) {
-        int64_t h_lo, h_hi, h_padded;
-        avg_window(p, g->H, g->R, g->stride_h, g->pad_h, &h_lo, &h_hi,
-                   &h_padded);
-
-        for (int64_t q = 0; q < g->Q; q++) {
-            int64_t w_lo, w_hi, w_padded;
-            avg_window(q, g->W, g->S, g->stride_w, g->pad_w, &w_lo, &w_hi,
-                       &w_padded);
-
-            int64_t count = count_include_pad ? h_padded * w_padded
-                                              : (h_hi - h_lo) * (w_hi - w_lo);
-            REAL share = dy[p * g->Q + q] / (REAL)count;
-            for (int64_t h = h_lo; h < h_hi; h++) {
-                for (int64_t w = w_lo; w < w_hi; w++) {
-                    dx[h * g->W + w] += share;
-                }
+    for (int64_t r = 0; r < th; r++) {
+        for (int64_t s = 0; s < tw; s++) {
+            REAL *dxk = dx0 + r * W + s;
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+            for (int64_t j = 0; j < n; j++) {
+                dxk[j * step] += share[j];
             }
         }
     }
 }
 
-/* 2 x 2 windows at stride 2: each pixel is in one window at most, so dx
- * is written once; rows and columns no window covers are zeroed. */
+/* dx = 0, then each window's pixels get dy[p, q] / divisor; one plane. */
+static void FN(avgpool_backward_plane)(const cnnc_pool2d_geom *g,
+                                       const pool_plan *plan,
+                                       int count_include_pad, const REAL *dy,
+                                       REAL *dx)
+{
+    REAL share[POOL_CHUNK];
+    pool_cursor cur = {0, 0, 0};
+    pool_run run;
+
+    memset(dx, 0, (size_t)(g->H * g->W) * sizeof(REAL));
+    while (pool_next_run(g, plan, &cur, &run)) {
+        REAL count = (REAL)avg_divisor(&run, count_include_pad);
+
+        for (int64_t j = 0; j < run.n; j++) {
+            share[j] = dy[run.y0 + j * run.y_step] / count;
+        }
+        FN(avg_spread)(dx + run.x0, run.n, run.x_step, run.taps_h,
+                       run.taps_w, g->W, share);
+    }
+}
+
+/* 2 x 2 windows at stride 2 that tile the plane: each pixel is in one
+ * window at most, so dx is written once; rows and columns no window
+ * covers are zeroed. */
 static void FN(avgpool_backward_plane_k2s2)(const cnnc_pool2d_geom *g,
                                             const REAL *dy, REAL *dx)
 {
@@ -432,17 +433,18 @@ int FN(cnnc_avgpool2d_backward)(const cnnc_pool2d_geom *g,
 
     int64_t planes = g->N * g->C, HW = g->H * g->W, PQ = g->P * g->Q;
     int nthreads = cnnc_threads_for(planes * HW);
-    int k2 = pool_tiles_k2s2(g);
+    int tiles = pool_tiles_k2s2(g);
+    pool_plan plan = pool_make_plan(g);
 
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(static)
 #endif
     for (int64_t j = 0; j < planes; j++) {
-        if (k2) {
+        if (tiles) {
             FN(avgpool_backward_plane_k2s2)(g, dy + j * PQ, dx + j * HW);
         } else {
-            FN(avgpool_backward_plane)(g, count_include_pad, dy + j * PQ,
-                                       dx + j * HW);
+            FN(avgpool_backward_plane)(g, &plan, count_include_pad,
+                                       dy + j * PQ, dx + j * HW);
         }
     }
     (void)nthreads;
@@ -453,29 +455,59 @@ int FN(cnnc_avgpool2d_backward)(const cnnc_pool2d_geom *g,
 /* Adaptive average pooling                                                */
 /* ---------------------------------------------------------------------- */
 
-/* One plane. x: H x W, y: P x Q. */
+/* The sum of v[0..len), in 16 partial sums: the adds of one sum would
+ * wait on each other, those of 16 run side by side in vector lanes. */
+static REAL FN(sum_run)(const REAL *v, int64_t len)
+{
+    REAL part[16] = {0};
+    REAL sum = 0;
+    int64_t k = 0;
+
+    for (; k + 16 <= len; k += 16) {
+        for (int t = 0; t < 16; t++) {
+            part[t] += v[k + t];
+        }
+    }
+    for (; k < len; k++) {
+        sum += v[k];
+    }
+    for (int t = 0; t < 16; t++) {
+        sum += part[t];
+    }
+    return sum;
+}
+
+/*
+ * One plane. x: H x W, y: P x Q. w_lo and w_hi hold the Q column windows;
+ * colsum is W elements of workspace. Each output row first adds its
+ * window's rows into colsum (contiguous, vectorised adds), then each
+ * output sums its columns of colsum.
+ */
 static void FN(adaptive_plane)(const cnnc_pool2d_geom *g, const REAL *x,
-                               REAL *y)
+                               REAL *y, const int64_t *w_lo,
+                               const int64_t *w_hi, REAL *colsum)
 {
     for (int64_t p = 0; p < g->P; p++) {
         int64_t h_lo, h_hi;
         adaptive_window(p, g->H, g->P, &h_lo, &h_hi);
 
-        for (int64_t q = 0; q < g->Q; q++) {
-            int64_t w_lo, w_hi;
-            adaptive_window(q, g->W, g->Q, &w_lo, &w_hi);
-
-            REAL sum = 0;
-            for (int64_t h = h_lo; h < h_hi; h++) {
-                const REAL *row = x + h * g->W;
+        /* The window's rows, added column by column. */
+        memcpy(colsum, x + h_lo * g->W, (size_t)g->W * sizeof(REAL));
+        for (int64_t h = h_lo + 1; h < h_hi; h++) {
+            const REAL *row = x + h * g->W;
 #ifdef _OPENMP
-#pragma omp simd reduction(+ : sum)
+#pragma omp simd
 #endif
-                for (int64_t w = w_lo; w < w_hi; w++) {
-                    sum += row[w];
-                }
+            for (int64_t w = 0; w < g->W; w++) {
+                colsum[w] += row[w];
             }
-            y[p * g->Q + q] = sum / (REAL)((h_hi - h_lo) * (w_hi - w_lo));
+        }
+
+        /* Each output's columns of those sums. */
+        for (int64_t q = 0; q < g->Q; q++) {
+            int64_t width = w_hi[q] - w_lo[q];
+            REAL sum = FN(sum_run)(colsum + w_lo[q], width);
+            y[p * g->Q + q] = sum / (REAL)((h_hi - h_lo) * width);
         }
     }
 }
@@ -493,36 +525,65 @@ int FN(cnnc_adaptive_avgpool2d_forward)(const cnnc_pool2d_geom *g,
 
     int64_t planes = g->N * g->C, HW = g->H * g->W, PQ = g->P * g->Q;
     int nthreads = cnnc_threads_for(planes * (HW > PQ ? HW : PQ));
+    int64_t row = (g->W + 15) / 16 * 16;  /* whole cache lines per thread */
+    int64_t *bounds = adaptive_columns(g);
+    REAL *colsum = cnnc_alloc((size_t)(nthreads * row) * sizeof(REAL));
+
+    if (bounds == NULL || colsum == NULL) {
+        cnnc_free(bounds);
+        cnnc_free(colsum);
+        return CNNC_ERR_NOMEM;
+    }
 
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(static)
 #endif
     for (int64_t j = 0; j < planes; j++) {
-        FN(adaptive_plane)(g, x + j * HW, y + j * PQ);
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        FN(adaptive_plane)(g, x + j * HW, y + j * PQ, bounds,
+                           bounds + g->Q, colsum + tid * row);
     }
-    (void)nthreads;
+    cnnc_free(bounds);
+    cnnc_free(colsum);
     return CNNC_OK;
 }
 
-/* dx = 0, then each window's pixels get dy[p, q] / window size. */
+/*
+ * Each window's pixels get dy[p, q] / window size; one plane; w_lo and
+ * w_hi as in adaptive_plane. When P divides H and Q divides W the windows
+ * tile the plane and each pixel is written once; otherwise they overlap,
+ * and dx is zeroed and accumulated.
+ */
 static void FN(adaptive_backward_plane)(const cnnc_pool2d_geom *g,
-                                        const REAL *dy, REAL *dx)
+                                        const REAL *dy, REAL *dx,
+                                        const int64_t *w_lo,
+                                        const int64_t *w_hi)
 {
-    memset(dx, 0, (size_t)(g->H * g->W) * sizeof(REAL));
+    int tiles = g->H % g->P == 0 && g->W % g->Q == 0;
+
+    if (!tiles) {
+        memset(dx, 0, (size_t)(g->H * g->W) * sizeof(REAL));
+    }
     for (int64_t p = 0; p < g->P; p++) {
         int64_t h_lo, h_hi;
         adaptive_window(p, g->H, g->P, &h_lo, &h_hi);
 
         for (int64_t q = 0; q < g->Q; q++) {
-            int64_t w_lo, w_hi;
-            adaptive_window(q, g->W, g->Q, &w_lo, &w_hi);
-
             REAL share = dy[p * g->Q + q] /
-                         (REAL)((h_hi - h_lo) * (w_hi - w_lo));
+                         (REAL)((h_hi - h_lo) * (w_hi[q] - w_lo[q]));
             for (int64_t h = h_lo; h < h_hi; h++) {
                 REAL *row = dx + h * g->W;
-                for (int64_t w = w_lo; w < w_hi; w++) {
-                    row[w] += share;
+                if (tiles) {
+                    for (int64_t w = w_lo[q]; w < w_hi[q]; w++) {
+                        row[w] = share;
+                    }
+                } else {
+                    for (int64_t w = w_lo[q]; w < w_hi[q]; w++) {
+                        row[w] += share;
+                    }
                 }
             }
         }
@@ -542,13 +603,20 @@ int FN(cnnc_adaptive_avgpool2d_backward)(const cnnc_pool2d_geom *g,
 
     int64_t planes = g->N * g->C, HW = g->H * g->W, PQ = g->P * g->Q;
     int nthreads = cnnc_threads_for(planes * (HW > PQ ? HW : PQ));
+    int64_t *bounds = adaptive_columns(g);
+
+    if (bounds == NULL) {
+        return CNNC_ERR_NOMEM;
+    }
 
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nthreads) schedule(static)
 #endif
     for (int64_t j = 0; j < planes; j++) {
-        FN(adaptive_backward_plane)(g, dy + j * PQ, dx + j * HW);
+        FN(adaptive_backward_plane)(g, dy + j * PQ, dx + j * HW, bounds,
+                                    bounds + g->Q);
     }
     (void)nthreads;
+    cnnc_free(bounds);
     return CNNC_OK;
 }
