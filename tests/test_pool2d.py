@@ -108,6 +108,49 @@ def test_adaptive_avg_pool_matches_reference(shape, output_size, dtype,
                  R.adaptive_avg_pool2d_backward(grad, shape))
 
 
+def _random_geometries(count, seed):
+    """Valid pooling geometries of every kind: windows larger than the
+    input, all-border planes, wide runs, dilation, ceil mode."""
+    rng = np.random.default_rng(seed)
+    found = []
+    while len(found) < count:
+        h, w = rng.integers(1, 24, size=2)
+        k = tuple(rng.integers(1, 6, size=2))
+        s = tuple(rng.integers(1, 4, size=2))
+        p = tuple(rng.integers(0, kk // 2 + 1) for kk in k)
+        d = tuple(rng.integers(1, 3, size=2))
+        ceil = bool(rng.integers(2))
+        try:
+            F.max_pool2d(np.zeros((1, 1, h, w)), k, s, p, d, ceil)
+        except ValueError:
+            continue
+        found.append(((2, 2, int(h), int(w)), k, s, p, d, ceil))
+    return found
+
+
+@pytest.mark.parametrize("case", _random_geometries(60, seed=20))
+def test_random_geometries_match_reference(case, simd):
+    shape, k, s, p, d, ceil = case
+    rng = np.random.default_rng(21)
+    x = np.round(rng.standard_normal(shape), 1).astype(np.float32)
+    y, idx = F.max_pool2d(x, k, s, p, d, ceil, return_indices=True)
+    y_ref, idx_ref = R.max_pool2d(x, k, s, p, d, ceil, return_indices=True)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(idx, idx_ref)
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    assert_close(F.max_pool2d_backward(grad, idx, shape),
+                 R.max_pool2d_backward(grad, idx_ref, shape))
+
+    # Average pooling has no dilation: the same windows, taps adjacent.
+    for cip in (True, False):
+        y = F.avg_pool2d(x, k, s, p, ceil, cip)
+        assert_close(y, R.avg_pool2d(x, k, s, p, ceil, cip))
+        grad = rng.standard_normal(y.shape).astype(np.float32)
+        assert_close(
+            F.avg_pool2d_backward(grad, shape, k, s, p, ceil, cip),
+            R.avg_pool2d_backward(grad, shape, k, s, p, ceil, cip))
+
+
 def test_simd_paths_agree_bit_for_bit():
     rng = np.random.default_rng(3)
     x = np.round(rng.standard_normal((2, 4, 33, 47)), 1).astype(np.float32)
@@ -499,6 +542,10 @@ X = np.zeros((1, 2, 4, 4), np.float32)
      "count_include_pad must be True or False, got NoneType None"),
     (lambda: F.pool2d_output_size(0, 2), ValueError,
      "size must be >= 1, got 0"),
+    (lambda: F.max_pool2d(np.broadcast_to(np.float32(0), (1, 1, 46341, 46341)),
+                          2), ValueError,
+     r"max_pool2d supports planes of at most 2\*\*31 - 1 pixels, got "
+     r"H\*W = 46341\*46341 = 2147488281"),
 ])
 def test_forward_validation(call, error, match):
     with pytest.raises(error, match=match):

@@ -17,6 +17,7 @@ __all__ = ["pool2d_output_size", "max_pool2d", "max_pool2d_backward",
            "adaptive_avg_pool2d_backward"]
 
 _AXES = ("height", "width")
+_MAX_PLANE = 2 ** 31 - 1
 
 
 def _as_bool(value, name):
@@ -85,7 +86,7 @@ def _check_windows_hit_input(size, kernel, stride, padding, dilation, out,
             "with kernel_size=%d, dilation=%d and padding=%d its taps fall at "
             "%s of an input of %s %d, all in the padding; use less padding or "
             "dilation" % (o, axis, kernel, dilation, padding,
-                          list(taps[o]), axis, size))
+                          taps[o].tolist(), axis, size))
 
 
 def pool2d_output_size(size, kernel_size, stride=None, padding=0, dilation=1,
@@ -273,6 +274,13 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
     return_indices = _as_bool(return_indices, "return_indices")
     out_shape = _out_shape(x.shape, kernel, stride, padding, dilation,
                            ceil_mode)
+    if x.shape[2] * x.shape[3] > _MAX_PLANE:
+        # NOTE: the C kernels keep a tap's offset within its plane in 32
+        # bits; a single image plane of 8 GiB is far beyond any CNN.
+        raise ValueError(
+            "max_pool2d supports planes of at most 2**31 - 1 pixels, got "
+            "H*W = %d*%d = %d" % (x.shape[2], x.shape[3],
+                                  x.shape[2] * x.shape[3]))
     y = np.empty(out_shape, dtype=x.dtype)
     indices = np.empty(out_shape, dtype=np.int64) if return_indices else None
     _core.maxpool2d_forward(contiguous(x), y, indices, kernel, stride,
