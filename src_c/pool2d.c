@@ -50,6 +50,11 @@ static int64_t pool_output_length(int64_t in, int64_t k, int64_t stride,
 static int pool_axis_windows_hit(int64_t in, int64_t k, int64_t stride,
                                  int64_t pad, int64_t dil, int64_t out)
 {
+    /* Adjacent taps always reach the input: a window starts before its
+     * end and, with pad <= k / 2, ends after its start. */
+    if (dil == 1) {
+        return 1;
+    }
     for (int64_t o = 0; o < out; o++) {
         int64_t start = o * stride - pad;
         int64_t first = start;
@@ -134,7 +139,8 @@ static int pool_planes_check(const cnnc_pool2d_geom *g)
         g->Q < 1) {
         return CNNC_ERR_SHAPE;
     }
-    if (!cnnc_mul_ok(g->H, g->P + 1, &tmp) ||
+    if (g->P > INT64_MAX / 8 || g->Q > INT64_MAX / 8 ||
+        !cnnc_mul_ok(g->H, g->P + 1, &tmp) ||
         !cnnc_mul_ok(g->W, g->Q + 1, &tmp)) {
         return CNNC_ERR_OVERFLOW;
     }
@@ -289,6 +295,27 @@ static inline int64_t pool_next_border(int64_t o, int64_t lo, int64_t hi)
     return o + 1 == lo ? hi : o + 1;
 }
 
+/* A run of n outputs from (p, q), along its row or down its column. The
+ * first output's window stands for all: the caller groups outputs whose
+ * windows are clipped alike. */
+static void pool_set_run(const cnnc_pool2d_geom *g, int64_t p, int64_t q,
+                         int64_t n, int down, int whole, pool_run *run)
+{
+    pool_span h = pool_axis(p, g->H, g->R, g->stride_h, g->pad_h, g->dil_h);
+    pool_span w = pool_axis(q, g->W, g->S, g->stride_w, g->pad_w, g->dil_w);
+
+    run->n = n;
+    run->y0 = p * g->Q + q;
+    run->y_step = down ? g->Q : 1;
+    run->x0 = h.first * g->W + w.first;
+    run->x_step = down ? g->stride_h * g->W : g->stride_w;
+    run->taps_h = h.taps;
+    run->taps_w = w.taps;
+    run->div_h = h.padded;
+    run->div_w = w.padded;
+    run->whole = whole;
+}
+
 /*
  * The next run of a plane, cut like a picture frame: part 0 takes each
  * output row's interior columns (windows clipped at most above or below),
@@ -298,35 +325,21 @@ static inline int64_t pool_next_border(int64_t o, int64_t lo, int64_t hi)
 static int pool_next_run(const cnnc_pool2d_geom *g, const pool_plan *plan,
                          pool_cursor *cur, pool_run *run)
 {
-    pool_span h, w;
-    int64_t p, q;
+    int64_t p, q, n;
 
     /* Part 0: row p, interior columns from cur->next on. */
     if (cur->part == 0) {
         if (cur->next < plan->q_lo) {
             cur->next = plan->q_lo;
         }
-        if (cur->next >= plan->q_hi) {
-            cur->line = g->P;
-        }
-        if (cur->line < g->P) {
+        if (cur->line < g->P && cur->next < plan->q_hi) {
             p = cur->line;
             q = cur->next;
-            run->n = plan->q_hi - q < POOL_CHUNK ? plan->q_hi - q
-                                                 : POOL_CHUNK;
-            h = pool_axis(p, g->H, g->R, g->stride_h, g->pad_h, g->dil_h);
-            w = pool_axis(q, g->W, g->S, g->stride_w, g->pad_w, g->dil_w);
-            run->y0 = p * g->Q + q;
-            run->y_step = 1;
-            run->x0 = h.first * g->W + w.first;
-            run->x_step = g->stride_w;
-            run->taps_h = h.taps;
-            run->taps_w = g->S;
-            run->div_h = h.padded;
-            run->div_w = g->S;
-            run->whole = p >= plan->p_lo && p < plan->p_hi;
-            cur->next = q + run->n;
-            if (cur->next >= plan->q_hi) {
+            n = plan->q_hi - q < POOL_CHUNK ? plan->q_hi - q : POOL_CHUNK;
+            pool_set_run(g, p, q, n, 0, p >= plan->p_lo && p < plan->p_hi,
+                         run);
+            cur->next = q + n;
+            if (cur->next == plan->q_hi) {
                 cur->line++;
                 cur->next = 0;
             }
@@ -339,24 +352,13 @@ static int pool_next_run(const cnnc_pool2d_geom *g, const pool_plan *plan,
 
     /* Part 1: border column q, interior rows from cur->next on. */
     if (cur->part == 1) {
-        if (plan->p_lo < plan->p_hi && cur->line < g->Q) {
+        if (cur->line < g->Q && cur->next < plan->p_hi) {
             p = cur->next;
             q = cur->line;
-            run->n = plan->p_hi - p < POOL_CHUNK ? plan->p_hi - p
-                                                 : POOL_CHUNK;
-            h = pool_axis(p, g->H, g->R, g->stride_h, g->pad_h, g->dil_h);
-            w = pool_axis(q, g->W, g->S, g->stride_w, g->pad_w, g->dil_w);
-            run->y0 = p * g->Q + q;
-            run->y_step = g->Q;
-            run->x0 = h.first * g->W + w.first;
-            run->x_step = g->stride_h * g->W;
-            run->taps_h = g->R;
-            run->taps_w = w.taps;
-            run->div_h = g->R;
-            run->div_w = w.padded;
-            run->whole = 0;
-            cur->next = p + run->n;
-            if (cur->next >= plan->p_hi) {
+            n = plan->p_hi - p < POOL_CHUNK ? plan->p_hi - p : POOL_CHUNK;
+            pool_set_run(g, p, q, n, 1, 0, run);
+            cur->next = p + n;
+            if (cur->next == plan->p_hi) {
                 cur->line = pool_next_border(q, plan->q_lo, plan->q_hi);
                 cur->next = plan->p_lo;
             }
@@ -373,18 +375,7 @@ static int pool_next_run(const cnnc_pool2d_geom *g, const pool_plan *plan,
     }
     p = cur->line;
     q = cur->next;
-    h = pool_axis(p, g->H, g->R, g->stride_h, g->pad_h, g->dil_h);
-    w = pool_axis(q, g->W, g->S, g->stride_w, g->pad_w, g->dil_w);
-    run->n = 1;
-    run->y0 = p * g->Q + q;
-    run->y_step = 1;
-    run->x0 = h.first * g->W + w.first;
-    run->x_step = 1;
-    run->taps_h = h.taps;
-    run->taps_w = w.taps;
-    run->div_h = h.padded;
-    run->div_w = w.padded;
-    run->whole = 0;
+    pool_set_run(g, p, q, 1, 0, 0, run);
     cur->next = pool_next_border(q, plan->q_lo, plan->q_hi);
     if (cur->next >= g->Q) {
         cur->line = pool_next_border(p, plan->p_lo, plan->p_hi);
