@@ -234,18 +234,19 @@ static pool_plan pool_make_plan(const cnnc_pool2d_geom *g)
 #define POOL_CHUNK 64
 
 /*
- * A run of n outputs whose windows are clipped alike, so one kernel call
- * pools them all: output j is y[y0 + j * y_step]; its window's first tap
- * inside the image is x[x0 + j * x_step], and it has taps_h x taps_w taps
+ * A run of outputs whose windows are clipped alike, so that one kernel
+ * call pools a line of them: m lines of n outputs. Output j of line i is
+ * y[y0 + i * y_line + j * y_step]; its window's first tap inside the image
+ * is x[x0 + i * x_line + j * x_step], and it has taps_h x taps_w taps
  * inside the image, dil_h rows and dil_w columns apart. div_h x div_w is
  * the window clipped to the padded input only (average pooling's divisor
  * with count_include_pad). `whole` marks windows that need no clipping,
  * where the plan's row kernel applies.
  */
 typedef struct {
-    int64_t n;
-    int64_t y0, y_step;
-    int64_t x0, x_step;
+    int64_t m, n;
+    int64_t y0, y_line, y_step;
+    int64_t x0, x_line, x_step;
     int64_t taps_h, taps_w;
     int64_t div_h, div_w;
     int whole;
@@ -295,19 +296,23 @@ static inline int64_t pool_next_border(int64_t o, int64_t lo, int64_t hi)
     return o + 1 == lo ? hi : o + 1;
 }
 
-/* A run of n outputs from (p, q), along its row or down its column. The
- * first output's window stands for all: the caller groups outputs whose
- * windows are clipped alike. */
+/* A run of m lines of n outputs from (p, q): lines are output rows, or,
+ * with `down`, one output column. The first output's window stands for
+ * all: the caller groups outputs whose windows are clipped alike. */
 static void pool_set_run(const cnnc_pool2d_geom *g, int64_t p, int64_t q,
-                         int64_t n, int down, int whole, pool_run *run)
+                         int64_t m, int64_t n, int down, int whole,
+                         pool_run *run)
 {
     pool_span h = pool_axis(p, g->H, g->R, g->stride_h, g->pad_h, g->dil_h);
     pool_span w = pool_axis(q, g->W, g->S, g->stride_w, g->pad_w, g->dil_w);
 
+    run->m = m;
     run->n = n;
     run->y0 = p * g->Q + q;
+    run->y_line = g->Q;
     run->y_step = down ? g->Q : 1;
     run->x0 = h.first * g->W + w.first;
+    run->x_line = g->stride_h * g->W;
     run->x_step = down ? g->stride_h * g->W : g->stride_w;
     run->taps_h = h.taps;
     run->taps_w = w.taps;
@@ -317,30 +322,35 @@ static void pool_set_run(const cnnc_pool2d_geom *g, int64_t p, int64_t q,
 }
 
 /*
- * The next run of a plane, cut like a picture frame: part 0 takes each
- * output row's interior columns (windows clipped at most above or below),
- * part 1 each border column's interior rows (clipped at most left or
- * right), part 2 the corners one by one. Returns 0 when the plane is done.
+ * The next run of a plane, cut like a picture frame: part 0 takes the
+ * output rows' interior columns in chunks, all interior rows at once
+ * (whole windows) and border rows one by one (windows clipped above or
+ * below); part 1 each border column's interior rows (clipped left or
+ * right); part 2 the corners one by one. Returns 0 when the plane is done.
  */
 static int pool_next_run(const cnnc_pool2d_geom *g, const pool_plan *plan,
                          pool_cursor *cur, pool_run *run)
 {
     int64_t p, q, n;
 
-    /* Part 0: row p, interior columns from cur->next on. */
+    /* Part 0: from row p, interior columns from cur->next on. */
     if (cur->part == 0) {
         if (cur->next < plan->q_lo) {
             cur->next = plan->q_lo;
         }
         if (cur->line < g->P && cur->next < plan->q_hi) {
+            int64_t m;
+            int inside;
+
             p = cur->line;
             q = cur->next;
             n = plan->q_hi - q < POOL_CHUNK ? plan->q_hi - q : POOL_CHUNK;
-            pool_set_run(g, p, q, n, 0, p >= plan->p_lo && p < plan->p_hi,
-                         run);
+            inside = p >= plan->p_lo && p < plan->p_hi;
+            m = inside ? plan->p_hi - p : 1;
+            pool_set_run(g, p, q, m, n, 0, inside, run);
             cur->next = q + n;
             if (cur->next == plan->q_hi) {
-                cur->line++;
+                cur->line += m;
                 cur->next = 0;
             }
             return 1;
@@ -356,7 +366,7 @@ static int pool_next_run(const cnnc_pool2d_geom *g, const pool_plan *plan,
             p = cur->next;
             q = cur->line;
             n = plan->p_hi - p < POOL_CHUNK ? plan->p_hi - p : POOL_CHUNK;
-            pool_set_run(g, p, q, n, 1, 0, run);
+            pool_set_run(g, p, q, 1, n, 1, 0, run);
             cur->next = p + n;
             if (cur->next == plan->p_hi) {
                 cur->line = pool_next_border(q, plan->q_lo, plan->q_hi);
@@ -375,7 +385,7 @@ static int pool_next_run(const cnnc_pool2d_geom *g, const pool_plan *plan,
     }
     p = cur->line;
     q = cur->next;
-    pool_set_run(g, p, q, 1, 0, 0, run);
+    pool_set_run(g, p, q, 1, 1, 0, 0, run);
     cur->next = pool_next_border(q, plan->q_lo, plan->q_hi);
     if (cur->next >= g->Q) {
         cur->line = pool_next_border(p, plan->p_lo, plan->p_hi);

@@ -101,51 +101,61 @@ void FN(cnnc_maxpool_k3s2_scalar)(const REAL *x0, int64_t n, int64_t W,
     FN(max_row)(x0, n, W, 3, y, tap);
 }
 
+/* One line of a run: its n maxima and the winners' offsets from their
+ * first taps, written to y (y_step apart) and to idx as plane indices. */
+static void FN(max_line)(const cnnc_pool2d_geom *g, const pool_plan *plan,
+                         const pool_run *run, const REAL *x, int64_t x0,
+                         REAL *y, int64_t *idx)
+{
+    REAL best[POOL_CHUNK];
+    TAP tap[POOL_CHUNK];
+    int64_t n = run->n;
+    int along_row = run->y_step == 1;
+    REAL *out = along_row ? y : best;
+
+    /* The maxima (straight into y along a row) and the offsets. */
+    if (run->whole && plan->row == POOL_ROW_K2S2) {
+        cnnc_simd->FN(maxpool_k2s2)(x + x0, n, g->W, out, tap);
+    } else if (run->whole && plan->row == POOL_ROW_K3S2) {
+        cnnc_simd->FN(maxpool_k3s2)(x + x0, n, g->W, out, tap);
+    } else {
+        FN(max_taps)(x + x0, n, run->x_step, run->taps_h, run->taps_w,
+                     g->dil_h * g->W, g->dil_w, out, tap);
+    }
+    if (!along_row) {
+        for (int64_t j = 0; j < n; j++) {
+            y[j * run->y_step] = best[j];
+        }
+    }
+
+    /* Offsets turned into indices in the plane. */
+    if (idx != NULL && along_row) {
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+        for (int64_t j = 0; j < n; j++) {
+            idx[j] = x0 + j * run->x_step + (int64_t)tap[j];
+        }
+    } else if (idx != NULL) {
+        for (int64_t j = 0; j < n; j++) {
+            idx[j * run->y_step] = x0 + j * run->x_step + (int64_t)tap[j];
+        }
+    }
+}
+
 /* One plane. x: H x W, y: P x Q, idx: P x Q or NULL. */
 static void FN(maxpool_plane)(const cnnc_pool2d_geom *g,
                               const pool_plan *plan, const REAL *x, REAL *y,
                               int64_t *idx)
 {
-    REAL best[POOL_CHUNK];
-    TAP tap[POOL_CHUNK];
     pool_cursor cur = {0, 0, 0};
     pool_run run;
 
     while (pool_next_run(g, plan, &cur, &run)) {
-        const REAL *x0 = x + run.x0;
-        int along_row = run.y_step == 1;
-        REAL *out = along_row ? y + run.y0 : best;
-
-        /* The run's maxima (straight into y along a row) and the winners'
-         * offsets. */
-        if (run.whole && plan->row == POOL_ROW_K2S2) {
-            cnnc_simd->FN(maxpool_k2s2)(x0, run.n, g->W, out, tap);
-        } else if (run.whole && plan->row == POOL_ROW_K3S2) {
-            cnnc_simd->FN(maxpool_k3s2)(x0, run.n, g->W, out, tap);
-        } else {
-            FN(max_taps)(x0, run.n, run.x_step, run.taps_h, run.taps_w,
-                         g->dil_h * g->W, g->dil_w, out, tap);
-        }
-        if (!along_row) {
-            for (int64_t j = 0; j < run.n; j++) {
-                y[run.y0 + j * run.y_step] = best[j];
-            }
-        }
-
-        /* Offsets turned into indices in the plane. */
-        if (idx != NULL && along_row) {
-            int64_t *irow = idx + run.y0;
-#ifdef _OPENMP
-#pragma omp simd
-#endif
-            for (int64_t j = 0; j < run.n; j++) {
-                irow[j] = run.x0 + j * run.x_step + (int64_t)tap[j];
-            }
-        } else if (idx != NULL) {
-            for (int64_t j = 0; j < run.n; j++) {
-                idx[run.y0 + j * run.y_step] =
-                    run.x0 + j * run.x_step + (int64_t)tap[j];
-            }
+        for (int64_t i = 0; i < run.m; i++) {
+            int64_t out = run.y0 + i * run.y_line;
+            FN(max_line)(g, plan, &run, x, run.x0 + i * run.x_line, y + out,
+                         idx == NULL ? NULL : idx + out);
         }
     }
 }
@@ -236,7 +246,7 @@ int FN(cnnc_maxpool2d_backward)(const cnnc_pool2d_geom *g, const REAL *dy,
 /*
  * The general kernel: n windows, window j's first tap at x0[j * step],
  * th x tw adjacent taps in a plane W wide; sum[j] = their sum, added in
- * row-major order.
+ * row-major order. (The caller divides.)
  */
 static void FN(avg_taps)(const REAL *x0, int64_t n, int64_t step,
                          int64_t th, int64_t tw, int64_t W, REAL *sum)
@@ -257,11 +267,11 @@ static void FN(avg_taps)(const REAL *x0, int64_t n, int64_t step,
     }
 }
 
-/* Whole R x R windows (R = 2 or 3) at stride 2: avg_taps with the window
- * a constant, unrolled, one vector lane per window. Same sums, same
- * order. */
+/* Whole R x R windows (R = 2 or 3) at stride 2: the means, y[j] =
+ * avg_taps' sum / count, with the window a constant, unrolled, one vector
+ * lane per window. Same sums, same order. */
 POOL_INLINE void FN(avg_row)(const REAL *x0, int64_t n, int64_t W,
-                             int64_t R, REAL *sum)
+                             int64_t R, REAL count, REAL *y)
 {
 #ifdef _OPENMP
 #pragma omp simd
@@ -275,7 +285,30 @@ POOL_INLINE void FN(avg_row)(const REAL *x0, int64_t n, int64_t W,
                 total += corner[r * W + s];
             }
         }
-        sum[j] = total;
+        y[j] = total / count;
+    }
+}
+
+/* One line of a run: its n means, written to y (y_step apart). */
+static void FN(avg_line)(const cnnc_pool2d_geom *g, const pool_plan *plan,
+                         const pool_run *run, int count_include_pad,
+                         const REAL *x0, REAL *y)
+{
+    REAL sum[POOL_CHUNK];
+    REAL count = (REAL)avg_divisor(run, count_include_pad);
+    int64_t n = run->n;
+
+    if (run->whole && plan->row == POOL_ROW_K2S2 && run->y_step == 1) {
+        FN(avg_row)(x0, n, g->W, 2, count, y);
+    } else if (run->whole && plan->row == POOL_ROW_K3S2 &&
+               run->y_step == 1) {
+        FN(avg_row)(x0, n, g->W, 3, count, y);
+    } else {
+        FN(avg_taps)(x0, n, run->x_step, run->taps_h, run->taps_w, g->W,
+                     sum);
+        for (int64_t j = 0; j < n; j++) {
+            y[j * run->y_step] = sum[j] / count;
+        }
     }
 }
 
@@ -284,36 +317,14 @@ static void FN(avgpool_plane)(const cnnc_pool2d_geom *g,
                               const pool_plan *plan, int count_include_pad,
                               const REAL *x, REAL *y)
 {
-    REAL sum[POOL_CHUNK];
     pool_cursor cur = {0, 0, 0};
     pool_run run;
 
     while (pool_next_run(g, plan, &cur, &run)) {
-        const REAL *x0 = x + run.x0;
-        REAL count = (REAL)avg_divisor(&run, count_include_pad);
-        int along_row = run.y_step == 1;
-        REAL *out = along_row ? y + run.y0 : sum;
-
-        /* The run's sums (straight into y along a row), then means. */
-        if (run.whole && plan->row == POOL_ROW_K2S2) {
-            FN(avg_row)(x0, run.n, g->W, 2, out);
-        } else if (run.whole && plan->row == POOL_ROW_K3S2) {
-            FN(avg_row)(x0, run.n, g->W, 3, out);
-        } else {
-            FN(avg_taps)(x0, run.n, run.x_step, run.taps_h, run.taps_w,
-                         g->W, out);
-        }
-        if (along_row) {
-#ifdef _OPENMP
-#pragma omp simd
-#endif
-            for (int64_t j = 0; j < run.n; j++) {
-                out[j] /= count;
-            }
-        } else {
-            for (int64_t j = 0; j < run.n; j++) {
-                y[run.y0 + j * run.y_step] = sum[j] / count;
-            }
+        for (int64_t i = 0; i < run.m; i++) {
+            FN(avg_line)(g, plan, &run, count_include_pad,
+                         x + run.x0 + i * run.x_line,
+                         y + run.y0 + i * run.y_line);
         }
     }
 }
@@ -379,11 +390,14 @@ static void FN(avgpool_backward_plane)(const cnnc_pool2d_geom *g,
     while (pool_next_run(g, plan, &cur, &run)) {
         REAL count = (REAL)avg_divisor(&run, count_include_pad);
 
-        for (int64_t j = 0; j < run.n; j++) {
-            share[j] = dy[run.y0 + j * run.y_step] / count;
+        for (int64_t i = 0; i < run.m; i++) {
+            const REAL *dyi = dy + run.y0 + i * run.y_line;
+            for (int64_t j = 0; j < run.n; j++) {
+                share[j] = dyi[j * run.y_step] / count;
+            }
+            FN(avg_spread)(dx + run.x0 + i * run.x_line, run.n, run.x_step,
+                           run.taps_h, run.taps_w, g->W, share);
         }
-        FN(avg_spread)(dx + run.x0, run.n, run.x_step, run.taps_h,
-                       run.taps_w, g->W, share);
     }
 }
 
