@@ -162,8 +162,8 @@ int cnnc_pool2d_check(const cnnc_pool2d_geom *g);
  * window's taps inside the image (padding is never chosen), and
  * idx[n, c, p, q] = h * W + w, the tap's index in its H x W plane.
  * Ties go to the first maximum in row-major window order; a NaN in the
- * window makes y NaN and idx the window's last NaN, as PyTorch's CPU
- * kernel does.
+ * window makes y NaN and idx the window's last NaN. PyTorch's CPU kernels
+ * (2.13, contiguous and channels-last) do the same.
  *
  *   x: N x C x H x W      y: N x C x P x Q
  *   idx: N x C x P x Q, or NULL when the indices are not needed

@@ -2,14 +2,14 @@
  * pool2d_impl.h - pooling kernels, compiled by pool2d.c for each element
  * type, which defines REAL, TAP and FN(name).
  *
- * A plane is pooled run by run (see pool_next_run in pool2d.c): groups of
- * up to POOL_CHUNK outputs whose windows are clipped alike. The general
- * kernels (max_taps, avg_taps, avg_spread) take a run tap by tap, each
- * tap a pass over the run's windows, which vectorises whatever the
- * window's shape. Runs of whole 2 x 2 or 3 x 3 windows at stride 2 go to
- * kernels written for those shapes, the max pooling ones through the SIMD
- * table. A driver checks the geometry and pools the N x C planes in
- * parallel.
+ * A plane is pooled run by run (see pool_next_run in pool2d.c), and a
+ * run line by line: up to POOL_CHUNK outputs whose windows are clipped
+ * alike. The general kernels (max_taps, avg_taps, avg_spread) take a line
+ * tap by tap, each tap a pass over the line's windows, which vectorises
+ * whatever the window's shape. Lines of whole 2 x 2 or 3 x 3 windows at
+ * stride 2 go to kernels written for those shapes, the max pooling ones
+ * through the SIMD table. A driver checks the geometry and pools the
+ * N x C planes in parallel.
  */
 
 /* ---------------------------------------------------------------------- */

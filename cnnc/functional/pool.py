@@ -214,10 +214,13 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
             x[n, c, p*stride - padding + r*dilation,
                     q*stride - padding + s*dilation]
 
-    taken over the taps inside the image (padding is never chosen). Ties go
-    to the first maximum in row-major window order, and a NaN in the window
-    makes the output NaN (its index is the window's last NaN), as in
-    PyTorch's CPU kernel.
+    taken over the taps inside the image (padding is never chosen).
+
+    Ties are deterministic: the first maximum in row-major window order
+    wins (top row first, left to right), so ``indices`` and the gradient
+    never depend on threads or SIMD. A NaN in the window makes the output
+    NaN, and its index is the window's last NaN. PyTorch's CPU kernels
+    (version 2.13, contiguous and channels-last inputs) behave the same.
 
     Parameters
     ----------

@@ -73,7 +73,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
     The lecture's down-sampling by the maximum over windows::
 
         y[n, c, p, q] = max over r, s of
-                        x_pad[n, c, p*stride + r*dilation, q*stride + s*dilation]
+            x_pad[n, c, p*stride + r*dilation, q*stride + s*dilation]
 
     where only pixels of the image take part (the padding is never chosen).
     The running maximum below walks the window's taps in row-major order
