@@ -21,6 +21,13 @@
  *   same result). Rows of fewer than 8 windows go to the scalar kernel.
  * Only functions marked CNNC_TARGET_AVX2 use these instructions, and the
  * dispatcher calls them only on a CPU that has them.
+ *
+ * Why they exist: the portable kernels compile to SSE2, whose selects take
+ * three instructions and whose stride-2 loads take shuffles; GCC's own
+ * AVX2 code for them was no faster. On x of shape (32, 64, 32, 32), one
+ * thread, Zen 3, these take the 2 x 2 forward pass from 0.57 to 0.30 ms
+ * (0.82 to 0.57 ms with indices) and the 3 x 3 from 2.0 to 0.59 ms (2.2
+ * to 0.87 ms with indices), the minimum of 61 interleaved runs.
  */
 #include <math.h>
 
