@@ -166,15 +166,22 @@ def test_simd_paths_agree_bit_for_bit():
 
 
 def test_results_do_not_depend_on_threads():
-    x = np.random.default_rng(4).standard_normal((4, 8, 21, 20))
+    # Large enough (N*C*H*W > CNNC_PARALLEL_MIN_WORK) for the planes to be
+    # shared among threads; rounded, so maxima tie.
+    x = np.round(np.random.default_rng(4).standard_normal((4, 16, 33, 32)), 1)
     before = cnnc.get_num_threads()
     outs = []
     for n in (1, 2, 3):
         cnnc.set_num_threads(n)
         y, idx = F.max_pool2d(x, 3, 2, 1, return_indices=True)
         outs.append((y, idx, F.avg_pool2d(x, 3, 2, 1),
-                     F.max_pool2d_backward(y, idx, x.shape)))
+                     F.max_pool2d_backward(y, idx, x.shape),
+                     F.avg_pool2d_backward(y, x.shape, 3, 2, 1),
+                     F.adaptive_avg_pool2d(x, (5, 3)),
+                     F.adaptive_avg_pool2d_backward(y, x.shape)))
     cnnc.set_num_threads(before)
+    np.testing.assert_array_equal(outs[0][1], R.max_pool2d(
+        x, 3, 2, 1, return_indices=True)[1])
     for other in outs[1:]:
         for a, b in zip(outs[0], other):
             np.testing.assert_array_equal(a, b)
