@@ -204,3 +204,42 @@ cdef extern from "cnnc.h" nogil:
     int cnnc_dropout_apply_f64(int64_t rows, int64_t inner, const double *x,
                                const unsigned char *mask, double scale,
                                double *y)
+    ctypedef struct cnnc_pool2d_geom:
+        int64_t N, C, H, W
+        int64_t R, S
+        int64_t P, Q
+        int64_t stride_h, stride_w
+        int64_t pad_h, pad_w
+        int64_t dil_h, dil_w
+        int64_t ceil_mode
+
+    int cnnc_pool2d_check(const cnnc_pool2d_geom *g)
+    int cnnc_maxpool2d_forward_f32(const cnnc_pool2d_geom *g, const float *x,
+                                   float *y, int64_t *idx)
+    int cnnc_maxpool2d_forward_f64(const cnnc_pool2d_geom *g, const double *x,
+                                   double *y, int64_t *idx)
+    int cnnc_maxpool2d_backward_f32(const cnnc_pool2d_geom *g, const float *dy,
+                                    const int64_t *idx, float *dx)
+    int cnnc_maxpool2d_backward_f64(const cnnc_pool2d_geom *g,
+                                    const double *dy, const int64_t *idx,
+                                    double *dx)
+    int cnnc_avgpool2d_forward_f32(const cnnc_pool2d_geom *g,
+                                   int count_include_pad, const float *x,
+                                   float *y)
+    int cnnc_avgpool2d_forward_f64(const cnnc_pool2d_geom *g,
+                                   int count_include_pad, const double *x,
+                                   double *y)
+    int cnnc_avgpool2d_backward_f32(const cnnc_pool2d_geom *g,
+                                    int count_include_pad, const float *dy,
+                                    float *dx)
+    int cnnc_avgpool2d_backward_f64(const cnnc_pool2d_geom *g,
+                                    int count_include_pad, const double *dy,
+                                    double *dx)
+    int cnnc_adaptive_avgpool2d_forward_f32(const cnnc_pool2d_geom *g,
+                                            const float *x, float *y)
+    int cnnc_adaptive_avgpool2d_forward_f64(const cnnc_pool2d_geom *g,
+                                            const double *x, double *y)
+    int cnnc_adaptive_avgpool2d_backward_f32(const cnnc_pool2d_geom *g,
+                                             const float *dy, float *dx)
+    int cnnc_adaptive_avgpool2d_backward_f64(const cnnc_pool2d_geom *g,
+                                             const double *dy, double *dx)

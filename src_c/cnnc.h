@@ -494,6 +494,115 @@ int cnnc_batchnorm_backward_f64(
     const double *weight, const double *save_mean,
     const double *save_invstd, int batch_stats, double *dx, double *dweight,
     double *dbias);
+/* 2-D pooling                                                             */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The geometry of one max or average pooling. Each of the N x C planes is
+ * pooled on its own: output pixel (p, q) summarises the window of R x S
+ * input pixels whose top-left tap is (p * stride_h - pad_h,
+ * q * stride_w - pad_w), taps dil_h and dil_w apart. Per axis:
+ *
+ *   P = floor((H + 2 * pad_h - dil_h * (R - 1) - 1
+ *              + (ceil_mode ? stride_h - 1 : 0)) / stride_h) + 1
+ *
+ * and in ceil_mode the last window must start inside the input or the
+ * top/left padding: P is reduced by one when (P - 1) * stride_h >=
+ * H + pad_h. Q likewise with W, S, stride_w, pad_w, dil_w. Padding is at
+ * most half the window (pad_h <= R / 2, pad_w <= S / 2), and every window
+ * must hold at least one input pixel. The caller fills every field, P and
+ * Q included; the kernels check them.
+ */
+typedef struct cnnc_pool2d_geom {
+    int64_t N, C, H, W;     /* input x: N x C x H x W */
+    int64_t R, S;           /* window height and width (kernel_size) */
+    int64_t P, Q;           /* output y: N x C x P x Q */
+    int64_t stride_h, stride_w;
+    int64_t pad_h, pad_w;   /* implicit padding on both sides of each axis */
+    int64_t dil_h, dil_w;   /* spacing between window taps */
+    int64_t ceil_mode;      /* 0: floor in the output size, 1: ceil */
+} cnnc_pool2d_geom;
+
+/* Checks a pooling geometry as described above: every size positive, the
+ * padding at most half the window, P and Q as the rule gives, no empty
+ * window, and no product of sizes overflowing int64. */
+int cnnc_pool2d_check(const cnnc_pool2d_geom *g);
+
+/*
+ * Max pooling forward: y[n, c, p, q] = the largest x[n, c, h, w] over the
+ * window's taps inside the image (padding is never chosen), and
+ * idx[n, c, p, q] = h * W + w, the tap's index in its H x W plane.
+ * Ties go to the first maximum in row-major window order; a NaN in the
+ * window makes y NaN and idx the window's last NaN. PyTorch's CPU kernels
+ * (2.13, contiguous and channels-last) do the same.
+ *
+ *   x: N x C x H x W      y: N x C x P x Q
+ *   idx: N x C x P x Q, or NULL when the indices are not needed
+ */
+int cnnc_maxpool2d_forward_f32(const cnnc_pool2d_geom *g, const float *x,
+                               float *y, int64_t *idx);
+int cnnc_maxpool2d_forward_f64(const cnnc_pool2d_geom *g, const double *x,
+                               double *y, int64_t *idx);
+
+/*
+ * Max pooling backward: dx[n, c] is zero except that each dy[n, c, p, q]
+ * is added at plane index idx[n, c, p, q] (overlapping windows may route
+ * several gradients to one pixel). The indices carry the geometry: only
+ * N, C, H, W, P and Q are read. Returns CNNC_ERR_ARG, leaving dx
+ * unspecified, if an index lies outside [0, H * W).
+ *
+ *   dy: N x C x P x Q     idx: N x C x P x Q     dx: N x C x H x W
+ */
+int cnnc_maxpool2d_backward_f32(const cnnc_pool2d_geom *g, const float *dy,
+                                const int64_t *idx, float *dx);
+int cnnc_maxpool2d_backward_f64(const cnnc_pool2d_geom *g, const double *dy,
+                                const int64_t *idx, double *dx);
+
+/*
+ * Average pooling forward: y[n, c, p, q] = (sum of the window's taps
+ * inside the image) / divisor. The window is clipped to the padded image
+ * [-pad, H + pad) first; with count_include_pad the divisor is the size of
+ * that clipped window (padding counts as zeros), otherwise the number of
+ * taps inside the image. dil_h and dil_w must be 1 (CNNC_ERR_ARG).
+ *
+ *   x: N x C x H x W      y: N x C x P x Q
+ */
+int cnnc_avgpool2d_forward_f32(const cnnc_pool2d_geom *g,
+                               int count_include_pad, const float *x,
+                               float *y);
+int cnnc_avgpool2d_forward_f64(const cnnc_pool2d_geom *g,
+                               int count_include_pad, const double *x,
+                               double *y);
+
+/*
+ * Average pooling backward: every input pixel of a window receives
+ * dy[n, c, p, q] / divisor, summed over the windows that hold it.
+ *
+ *   dy: N x C x P x Q     dx: N x C x H x W
+ */
+int cnnc_avgpool2d_backward_f32(const cnnc_pool2d_geom *g,
+                                int count_include_pad, const float *dy,
+                                float *dx);
+int cnnc_avgpool2d_backward_f64(const cnnc_pool2d_geom *g,
+                                int count_include_pad, const double *dy,
+                                double *dx);
+
+/*
+ * Adaptive average pooling to a fixed P x Q output, whatever H x W: output
+ * row p averages input rows [floor(p * H / P), ceil((p + 1) * H / P)),
+ * columns likewise. P = Q = 1 is global average pooling. Only N, C, H, W,
+ * P and Q of the geometry are read; each must be >= 1.
+ *
+ *   x: N x C x H x W      y: N x C x P x Q      (and dy, dx alike)
+ */
+int cnnc_adaptive_avgpool2d_forward_f32(const cnnc_pool2d_geom *g,
+                                        const float *x, float *y);
+int cnnc_adaptive_avgpool2d_forward_f64(const cnnc_pool2d_geom *g,
+                                        const double *x, double *y);
+int cnnc_adaptive_avgpool2d_backward_f32(const cnnc_pool2d_geom *g,
+                                         const float *dy, float *dx);
+int cnnc_adaptive_avgpool2d_backward_f64(const cnnc_pool2d_geom *g,
+                                         const double *dy, double *dx);
 
 #ifdef __cplusplus
 }

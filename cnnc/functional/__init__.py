@@ -37,3 +37,11 @@ __all__ += [
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
     "dropout", "dropout_backward", "dropout2d", "dropout2d_backward",
 ]
+__all__ = ["conv2d", "conv2d_backward", "conv2d_output_size"]
+from cnnc.functional.pool import (  # noqa: E402
+    adaptive_avg_pool2d, adaptive_avg_pool2d_backward, avg_pool2d,
+    avg_pool2d_backward, max_pool2d, max_pool2d_backward, pool2d_output_size)
+
+__all__ += ["pool2d_output_size", "max_pool2d", "max_pool2d_backward",
+            "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d",
+            "adaptive_avg_pool2d_backward"]

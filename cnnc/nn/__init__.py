@@ -17,3 +17,6 @@ from cnnc.nn.flatten import Flatten  # noqa: E402
 
 __all__ += ["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax",
             "LogSoftmax", "Dropout", "Dropout2d", "Flatten"]
+from cnnc.nn.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: E402
+
+__all__ += ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]

@@ -33,3 +33,10 @@ __all__ += [
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
     "dropout", "dropout_backward", "dropout2d", "dropout2d_backward",
 ]
+from cnnc.reference.pool import (  # noqa: E402
+    adaptive_avg_pool2d, adaptive_avg_pool2d_backward, avg_pool2d,
+    avg_pool2d_backward, max_pool2d, max_pool2d_backward)
+
+__all__ += ["max_pool2d", "max_pool2d_backward", "avg_pool2d",
+            "avg_pool2d_backward", "adaptive_avg_pool2d",
+            "adaptive_avg_pool2d_backward"]
