@@ -119,8 +119,9 @@ print("Python loops: output %s in %.3f s, %.2f million multiply-adds per second"
 #
 # :func:`cnnc.functional.conv2d` has the same signature and calls cnnc's C
 # core. Before timing anything, we check that all three give the same
-# numbers on the tiny input. The loops added in double precision, the
-# others in single precision, so they differ by rounding only.
+# numbers on the tiny input. All three compute in single precision
+# (float32) but add the products in different orders, so they differ by
+# rounding only.
 y_numpy = reference.conv2d(x_tiny, w_tiny, b_tiny)
 y_c = functional.conv2d(x_tiny, w_tiny, b_tiny)
 print("largest |loops - NumPy|:", np.abs(y_loops - y_numpy).max())
@@ -223,7 +224,7 @@ print("largest |y| for scale: %.1f" % np.abs(y_ref).max())
 # -------------
 #
 # Each bar is a speed, multiply-adds per second, divided by the speed of
-# the Python loops; the loops' speed does not depend on the input size, so
+# the Python loops; the loops' speed hardly depends on the input size, so
 # measuring it on the tiny input is fair. The axis is logarithmic: each
 # grid line is ten times the one before.
 #

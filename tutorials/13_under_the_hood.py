@@ -323,8 +323,11 @@ simd_times = fastest_times({"scalar": cnnc_conv("scalar", 1),
 for name, t in simd_times.items():
     print("%-9s 1 thread: %7.1f ms, %6.1f GFLOP/s"
           % (name, 1e3 * t, flops / t / 1e9))
-print("%s is %.1f times as fast as scalar in this run"
-      % (best_simd, simd_times["scalar"] / simd_times[best_simd]))
+if best_simd == "scalar":
+    print("cnnc has no faster SIMD path for this CPU: 'auto' is 'scalar'")
+else:
+    print("%s is %.1f times as fast as scalar in this run"
+          % (best_simd, simd_times["scalar"] / simd_times[best_simd]))
 
 # %%
 # OpenMP: one core or two
