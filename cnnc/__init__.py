@@ -56,3 +56,6 @@ __all__ += ["io", "summary"]
 from cnnc.gradcheck import gradcheck  # noqa: E402
 
 __all__ += ["gradcheck"]
+from cnnc import models  # noqa: E402
+
+__all__ += ["models"]

@@ -220,7 +220,19 @@ def test_pretrained_encoder_drops_into_a_model():
     assert model.classifier[2].weight.grad is not None
 
 
-def test_pretrained_encoder_beats_training_from_scratch():
+@pytest.fixture
+def one_thread():
+    # NOTE: 300 steps on batches of 16 make thousands of small kernel calls;
+    # on a 2-core machine that other processes keep busy, two OpenMP
+    # threads made this test 7x slower (30 s against 4 s) while waiting for
+    # each other, so it runs on one: it checks transfer, not threading.
+    before = cnnc.get_num_threads()
+    cnnc.set_num_threads(1)
+    yield
+    cnnc.set_num_threads(before)
+
+
+def test_pretrained_encoder_beats_training_from_scratch(one_thread):
     # 20 labelled images per class of the lecture's shapes, which the
     # encoder never saw; the same training for both networks.
     from cnnc.data import shapes
