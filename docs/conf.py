@@ -3,10 +3,23 @@
 The docs document the *installed* package (``pip install .`` first), so
 the compiled core is importable; nothing here reaches the network.
 """
+import glob
 import importlib
 import os
+import sys
 
-import cnnc
+# ``python -m sphinx`` run from the repository root puts the source tree
+# first on the import path. Unless it was built in place (a developer's
+# ``setup.py build_ext --inplace``), its ``cnnc`` has no compiled core: drop
+# it so the installed package is the one documented and run.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_BUILT = [f for ext in ("so", "pyd")
+          for f in glob.glob(os.path.join(_ROOT, "cnnc", "_core*." + ext))]
+if not _BUILT:
+    sys.path[:] = [p for p in sys.path
+                   if os.path.abspath(p or os.curdir) != _ROOT]
+
+import cnnc  # noqa: E402
 
 project = "cnnc"
 author = "the cnnc developers"
