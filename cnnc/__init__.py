@@ -48,3 +48,6 @@ __all__ = [
     "init", "optim",
 ]
 __all__ += ["losses"]
+from cnnc import train, viz  # noqa: E402
+
+__all__ += ["train", "viz"]
