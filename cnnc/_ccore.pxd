@@ -104,3 +104,39 @@ cdef extern from "cnnc.h" nogil:
     int cnnc_l1_loss_f64(int64_t count, const double *pred,
                          const double *target, int reduction, double *loss,
                          const double *dloss, double *dpred)
+
+    ctypedef struct cnnc_batchnorm_geom:
+        int64_t N, C, L
+        double eps
+
+    int cnnc_batchnorm_check(const cnnc_batchnorm_geom *g)
+    int cnnc_batchnorm_forward_train_f32(
+        const cnnc_batchnorm_geom *g, const float *x, const float *weight,
+        const float *bias, double momentum, float *running_mean,
+        float *running_var, float *y, double *save_mean,
+        double *save_invstd)
+    int cnnc_batchnorm_forward_train_f64(
+        const cnnc_batchnorm_geom *g, const double *x, const double *weight,
+        const double *bias, double momentum, double *running_mean,
+        double *running_var, double *y, double *save_mean,
+        double *save_invstd)
+    int cnnc_batchnorm_forward_eval_f32(
+        const cnnc_batchnorm_geom *g, const float *x, const float *weight,
+        const float *bias, const float *running_mean,
+        const float *running_var, float *y, double *save_mean,
+        double *save_invstd)
+    int cnnc_batchnorm_forward_eval_f64(
+        const cnnc_batchnorm_geom *g, const double *x, const double *weight,
+        const double *bias, const double *running_mean,
+        const double *running_var, double *y, double *save_mean,
+        double *save_invstd)
+    int cnnc_batchnorm_backward_f32(
+        const cnnc_batchnorm_geom *g, const float *dy, const float *x,
+        const float *weight, const double *save_mean,
+        const double *save_invstd, int batch_stats, float *dx,
+        float *dweight, float *dbias)
+    int cnnc_batchnorm_backward_f64(
+        const cnnc_batchnorm_geom *g, const double *dy, const double *x,
+        const double *weight, const double *save_mean,
+        const double *save_invstd, int batch_stats, double *dx,
+        double *dweight, double *dbias)

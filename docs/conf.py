@@ -17,7 +17,24 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "matplotlib.sphinxext.plot_directive",
+    "sphinx_gallery.gen_gallery",
 ]
+
+# Tutorials: every script in tutorials/ is executed on each build; an error
+# in one fails the build. Figures come from the code, never from files.
+sphinx_gallery_conf = {
+    "examples_dirs": "../tutorials",
+    "gallery_dirs": "auto_tutorials",
+    "filename_pattern": r".*\.py$",
+    "within_subsection_order": "FileNameSortKey",
+    "abort_on_example_error": True,
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "matplotlib_animations": False,
+    "reset_modules": ("matplotlib",),
+    "show_memory": False,
+    "first_notebook_cell": None,
+}
 
 plot_html_show_source_link = False
 plot_html_show_formats = False

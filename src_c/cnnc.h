@@ -292,6 +292,98 @@ int cnnc_l1_loss_f64(int64_t count, const double *pred,
                      const double *target, int reduction, double *loss,
                      const double *dloss, double *dpred);
 
+/* ---------------------------------------------------------------------- */
+/* Batch normalization                                                     */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Batch normalization treats x as N x C x L: L = H * W for BatchNorm2d on
+ * images, and L = 1 (or the sequence length) for BatchNorm1d. Each channel
+ * c is normalised over its M = N * L values x[:, c, :]:
+ *
+ *   mean[c] = sum x / M           var[c] = sum (x - mean[c])^2 / M
+ *   y = (x - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]
+ *
+ * eps enters once, in the forward pass, which saves invstd = 1 / sqrt(var
+ * + eps) for the backward pass: the two cannot disagree on eps. The saved
+ * mean and invstd are double for both element types, so that data with a
+ * large mean and a small spread keeps its precision.
+ */
+typedef struct cnnc_batchnorm_geom {
+    int64_t N, C, L;    /* x, y, dy, dx: N x C x L */
+    double eps;         /* added to the variance, > 0 */
+} cnnc_batchnorm_geom;
+
+/* Checks a geometry: sizes positive, eps positive and finite, and no
+ * product of sizes overflows int64. */
+int cnnc_batchnorm_check(const cnnc_batchnorm_geom *g);
+
+/*
+ * Training forward: normalise with the batch's mean and biased variance,
+ * which needs M >= 2 (CNNC_ERR_SHAPE otherwise). When running_mean and
+ * running_var are given (both or neither), they are updated in place with
+ * 0 <= momentum <= 1, the running variance from the unbiased batch
+ * variance, as PyTorch does:
+ *
+ *   running_mean = (1 - momentum) * running_mean + momentum * mean
+ *   running_var  = (1 - momentum) * running_var
+ *                  + momentum * var * M / (M - 1)
+ *
+ *   x, y: N x C x L        weight, bias: C, or NULL for 1 and 0
+ *   running_mean, running_var: C, or NULL
+ *   save_mean, save_invstd: C (written; what the backward pass needs)
+ */
+int cnnc_batchnorm_forward_train_f32(
+    const cnnc_batchnorm_geom *g, const float *x, const float *weight,
+    const float *bias, double momentum, float *running_mean,
+    float *running_var, float *y, double *save_mean, double *save_invstd);
+int cnnc_batchnorm_forward_train_f64(
+    const cnnc_batchnorm_geom *g, const double *x, const double *weight,
+    const double *bias, double momentum, double *running_mean,
+    double *running_var, double *y, double *save_mean, double *save_invstd);
+
+/*
+ * Evaluation forward: normalise with the running statistics,
+ * y = (x - running_mean) / sqrt(running_var + eps) * weight + bias.
+ * save_mean and save_invstd (C each) receive the statistics used, for a
+ * backward pass; either may be NULL.
+ */
+int cnnc_batchnorm_forward_eval_f32(
+    const cnnc_batchnorm_geom *g, const float *x, const float *weight,
+    const float *bias, const float *running_mean, const float *running_var,
+    float *y, double *save_mean, double *save_invstd);
+int cnnc_batchnorm_forward_eval_f64(
+    const cnnc_batchnorm_geom *g, const double *x, const double *weight,
+    const double *bias, const double *running_mean,
+    const double *running_var, double *y, double *save_mean,
+    double *save_invstd);
+
+/*
+ * Backward, given dy = dL/dy and the forward's saved mean and invstd, with
+ * xhat = (x - mean) * invstd, gamma = weight (1 when NULL), per channel:
+ *
+ *   dweight = sum over n, l of dy * xhat       dbias = sum of dy
+ *
+ * batch_stats nonzero (the forward used the batch's own statistics, which
+ * depend on x):
+ *   dx = gamma * invstd / M * (M * dy - sum(dy) - xhat * sum(dy * xhat))
+ * batch_stats zero (running statistics, constants):
+ *   dx = gamma * invstd * dy
+ *
+ *   dy, x, dx: N x C x L    weight, dweight, dbias: C
+ *   save_mean, save_invstd: C
+ * Any of dx, dweight, dbias may be NULL to skip it; each is written.
+ */
+int cnnc_batchnorm_backward_f32(
+    const cnnc_batchnorm_geom *g, const float *dy, const float *x,
+    const float *weight, const double *save_mean, const double *save_invstd,
+    int batch_stats, float *dx, float *dweight, float *dbias);
+int cnnc_batchnorm_backward_f64(
+    const cnnc_batchnorm_geom *g, const double *dy, const double *x,
+    const double *weight, const double *save_mean,
+    const double *save_invstd, int batch_stats, double *dx, double *dweight,
+    double *dbias);
+
 #ifdef __cplusplus
 }
 #endif

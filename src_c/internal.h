@@ -114,6 +114,13 @@ typedef void (*cnnc_wgrad_f64)(int64_t rows, int64_t cols,
 typedef double (*cnnc_ce_row_f32)(int64_t C, const float *z, int64_t t,
                                   float eps, float scale, float *dz);
 
+/* Kernel tables of operation families, defined in the family's files. */
+struct cnnc_bn_table;   /* batchnorm.h */
+extern const struct cnnc_bn_table cnnc_bn_scalar;
+#if CNNC_HAVE_AVX2_PATH
+extern const struct cnnc_bn_table cnnc_bn_avx2;
+#endif
+
 /* The kernels of one SIMD path. */
 typedef struct {
     const char *name;
@@ -124,6 +131,7 @@ typedef struct {
     cnnc_wgrad_f32 wgrad_f32;
     cnnc_wgrad_f64 wgrad_f64;
     cnnc_ce_row_f32 cross_entropy_row_f32;
+    const struct cnnc_bn_table *batchnorm;
 } cnnc_simd_table;
 
 /* The table in use, chosen by cnnc_select_simd(). */

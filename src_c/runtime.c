@@ -96,6 +96,7 @@ static const cnnc_simd_table scalar_table = {
     cnnc_ukernel_wgrad_scalar_f32,
     cnnc_ukernel_wgrad_scalar_f64,
     .cross_entropy_row_f32 = cnnc_ce_row_scalar_f32,
+    .batchnorm = &cnnc_bn_scalar,
 };
 
 #if CNNC_HAVE_AVX2_PATH
@@ -108,6 +109,7 @@ static const cnnc_simd_table avx2_table = {
     cnnc_ukernel_wgrad_avx2_f32,
     cnnc_ukernel_wgrad_avx2_f64,
     .cross_entropy_row_f32 = cnnc_ce_row_avx2_f32,
+    .batchnorm = &cnnc_bn_avx2,
 };
 
 static int cpu_has_avx2_fma(void)

@@ -20,3 +20,7 @@ __all__ += [
     "cross_entropy_with_grad", "nll_loss", "nll_loss_backward", "mse_loss",
     "mse_loss_backward", "l1_loss", "l1_loss_backward",
 ]
+
+from cnnc.functional.batchnorm import batch_norm, batch_norm_backward  # noqa: E402
+
+__all__ += ["batch_norm", "batch_norm_backward"]

@@ -6,3 +6,7 @@ __all__ = ["Module", "Parameter", "Conv2d"]
 from cnnc.nn.linear import Linear  # noqa: E402
 
 __all__ += ["Linear"]
+
+from cnnc.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: E402
+
+__all__ += ["BatchNorm1d", "BatchNorm2d"]
