@@ -140,3 +140,106 @@ cdef extern from "cnnc.h" nogil:
         const double *weight, const double *save_mean,
         const double *save_invstd, int batch_stats, double *dx,
         double *dweight, double *dbias)
+    # Activations: n elements, or outer x C x inner for the softmaxes.
+    int cnnc_relu_forward_f32(int64_t n, const float *x, float *y)
+    int cnnc_relu_forward_f64(int64_t n, const double *x, double *y)
+    int cnnc_relu_backward_f32(int64_t n, const float *dy, const float *a,
+                               float *dx)
+    int cnnc_relu_backward_f64(int64_t n, const double *dy, const double *a,
+                               double *dx)
+    int cnnc_leaky_relu_forward_f32(int64_t n, const float *x,
+                                    float negative_slope, float *y)
+    int cnnc_leaky_relu_forward_f64(int64_t n, const double *x,
+                                    double negative_slope, double *y)
+    int cnnc_leaky_relu_backward_f32(int64_t n, const float *dy,
+                                     const float *x, float negative_slope,
+                                     float *dx)
+    int cnnc_leaky_relu_backward_f64(int64_t n, const double *dy,
+                                     const double *x, double negative_slope,
+                                     double *dx)
+    int cnnc_elu_forward_f32(int64_t n, const float *x, float alpha,
+                             float *y)
+    int cnnc_elu_forward_f64(int64_t n, const double *x, double alpha,
+                             double *y)
+    int cnnc_elu_backward_f32(int64_t n, const float *dy, const float *x,
+                              float alpha, float *dx)
+    int cnnc_elu_backward_f64(int64_t n, const double *dy, const double *x,
+                              double alpha, double *dx)
+    int cnnc_sigmoid_forward_f32(int64_t n, const float *x, float *y)
+    int cnnc_sigmoid_forward_f64(int64_t n, const double *x, double *y)
+    int cnnc_sigmoid_backward_f32(int64_t n, const float *dy, const float *y,
+                                  float *dx)
+    int cnnc_sigmoid_backward_f64(int64_t n, const double *dy,
+                                  const double *y, double *dx)
+    int cnnc_tanh_forward_f32(int64_t n, const float *x, float *y)
+    int cnnc_tanh_forward_f64(int64_t n, const double *x, double *y)
+    int cnnc_tanh_backward_f32(int64_t n, const float *dy, const float *y,
+                               float *dx)
+    int cnnc_tanh_backward_f64(int64_t n, const double *dy, const double *y,
+                               double *dx)
+    int cnnc_softmax_forward_f32(int64_t outer, int64_t C, int64_t inner,
+                                 const float *x, float *y)
+    int cnnc_softmax_forward_f64(int64_t outer, int64_t C, int64_t inner,
+                                 const double *x, double *y)
+    int cnnc_softmax_backward_f32(int64_t outer, int64_t C, int64_t inner,
+                                  const float *dy, const float *y, float *dx)
+    int cnnc_softmax_backward_f64(int64_t outer, int64_t C, int64_t inner,
+                                  const double *dy, const double *y,
+                                  double *dx)
+    int cnnc_log_softmax_forward_f32(int64_t outer, int64_t C, int64_t inner,
+                                     const float *x, float *y)
+    int cnnc_log_softmax_forward_f64(int64_t outer, int64_t C, int64_t inner,
+                                     const double *x, double *y)
+    int cnnc_log_softmax_backward_f32(int64_t outer, int64_t C,
+                                      int64_t inner, const float *dy,
+                                      const float *y, float *dx)
+    int cnnc_log_softmax_backward_f64(int64_t outer, int64_t C,
+                                      int64_t inner, const double *dy,
+                                      const double *y, double *dx)
+
+    # Dropout: x, y are rows x inner; mask has one 0/1 byte (uint8_t) per row.
+    int cnnc_dropout_apply_f32(int64_t rows, int64_t inner, const float *x,
+                               const unsigned char *mask, float scale,
+                               float *y)
+    int cnnc_dropout_apply_f64(int64_t rows, int64_t inner, const double *x,
+                               const unsigned char *mask, double scale,
+                               double *y)
+    ctypedef struct cnnc_pool2d_geom:
+        int64_t N, C, H, W
+        int64_t R, S
+        int64_t P, Q
+        int64_t stride_h, stride_w
+        int64_t pad_h, pad_w
+        int64_t dil_h, dil_w
+        int64_t ceil_mode
+
+    int cnnc_pool2d_check(const cnnc_pool2d_geom *g)
+    int cnnc_maxpool2d_forward_f32(const cnnc_pool2d_geom *g, const float *x,
+                                   float *y, int64_t *idx)
+    int cnnc_maxpool2d_forward_f64(const cnnc_pool2d_geom *g, const double *x,
+                                   double *y, int64_t *idx)
+    int cnnc_maxpool2d_backward_f32(const cnnc_pool2d_geom *g, const float *dy,
+                                    const int64_t *idx, float *dx)
+    int cnnc_maxpool2d_backward_f64(const cnnc_pool2d_geom *g,
+                                    const double *dy, const int64_t *idx,
+                                    double *dx)
+    int cnnc_avgpool2d_forward_f32(const cnnc_pool2d_geom *g,
+                                   int count_include_pad, const float *x,
+                                   float *y)
+    int cnnc_avgpool2d_forward_f64(const cnnc_pool2d_geom *g,
+                                   int count_include_pad, const double *x,
+                                   double *y)
+    int cnnc_avgpool2d_backward_f32(const cnnc_pool2d_geom *g,
+                                    int count_include_pad, const float *dy,
+                                    float *dx)
+    int cnnc_avgpool2d_backward_f64(const cnnc_pool2d_geom *g,
+                                    int count_include_pad, const double *dy,
+                                    double *dx)
+    int cnnc_adaptive_avgpool2d_forward_f32(const cnnc_pool2d_geom *g,
+                                            const float *x, float *y)
+    int cnnc_adaptive_avgpool2d_forward_f64(const cnnc_pool2d_geom *g,
+                                            const double *x, double *y)
+    int cnnc_adaptive_avgpool2d_backward_f32(const cnnc_pool2d_geom *g,
+                                             const float *dy, float *dx)
+    int cnnc_adaptive_avgpool2d_backward_f64(const cnnc_pool2d_geom *g,
+                                             const double *dy, double *dx)

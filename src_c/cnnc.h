@@ -291,6 +291,117 @@ int cnnc_l1_loss_f32(int64_t count, const float *pred, const float *target,
 int cnnc_l1_loss_f64(int64_t count, const double *pred,
                      const double *target, int reduction, double *loss,
                      const double *dloss, double *dpred);
+/* Activations                                                             */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Elementwise non-linearities over n elements of any shape (flattened).
+ * Forward: x -> y. Backward: dy = dL/dy -> dx = dL/dx, from the input x
+ * or the output y, whichever is cheaper:
+ *
+ *   relu         y = max(x, 0)              dx = dy * [a > 0], a = x or y
+ *   leaky_relu   y = x or slope * x         dx = dy or dy * slope  (from x)
+ *   elu          y = x or alpha*(e^x - 1)   dx = dy or dy * alpha * e^x
+ *                                                                  (from x)
+ *   sigmoid      y = 1 / (1 + e^-x)         dx = dy * y * (1 - y)  (from y)
+ *   tanh         y = tanh(x)                dx = dy * (1 - y^2)    (from y)
+ *
+ * "x or ..." means x for x > 0, the second form otherwise. No kernel
+ * overflows for large |x|, and +-inf give the limits (ReLU, sigmoid,
+ * tanh, ELU). NaN in gives NaN out. Outputs are written, not accumulated,
+ * and may not overlap the inputs except exactly (y == x is allowed).
+ * Double uses the C library's exp, expm1 and tanh; float uses polynomial
+ * versions that vectorise, within about 1 ulp (exp, expm1) and 2.5 ulp
+ * (tanh, sigmoid) of the exact result (activation.h).
+ */
+int cnnc_relu_forward_f32(int64_t n, const float *x, float *y);
+int cnnc_relu_forward_f64(int64_t n, const double *x, double *y);
+int cnnc_relu_backward_f32(int64_t n, const float *dy, const float *a,
+                           float *dx);
+int cnnc_relu_backward_f64(int64_t n, const double *dy, const double *a,
+                           double *dx);
+int cnnc_leaky_relu_forward_f32(int64_t n, const float *x,
+                                float negative_slope, float *y);
+int cnnc_leaky_relu_forward_f64(int64_t n, const double *x,
+                                double negative_slope, double *y);
+int cnnc_leaky_relu_backward_f32(int64_t n, const float *dy, const float *x,
+                                 float negative_slope, float *dx);
+int cnnc_leaky_relu_backward_f64(int64_t n, const double *dy,
+                                 const double *x, double negative_slope,
+                                 double *dx);
+int cnnc_elu_forward_f32(int64_t n, const float *x, float alpha, float *y);
+int cnnc_elu_forward_f64(int64_t n, const double *x, double alpha,
+                         double *y);
+int cnnc_elu_backward_f32(int64_t n, const float *dy, const float *x,
+                          float alpha, float *dx);
+int cnnc_elu_backward_f64(int64_t n, const double *dy, const double *x,
+                          double alpha, double *dx);
+int cnnc_sigmoid_forward_f32(int64_t n, const float *x, float *y);
+int cnnc_sigmoid_forward_f64(int64_t n, const double *x, double *y);
+int cnnc_sigmoid_backward_f32(int64_t n, const float *dy, const float *y,
+                              float *dx);
+int cnnc_sigmoid_backward_f64(int64_t n, const double *dy, const double *y,
+                              double *dx);
+int cnnc_tanh_forward_f32(int64_t n, const float *x, float *y);
+int cnnc_tanh_forward_f64(int64_t n, const double *x, double *y);
+int cnnc_tanh_backward_f32(int64_t n, const float *dy, const float *y,
+                           float *dx);
+int cnnc_tanh_backward_f64(int64_t n, const double *dy, const double *y,
+                           double *dx);
+
+/*
+ * Softmax and log-softmax along one axis of C classes. Arrays are read as
+ * outer x C x inner (for (N, C, H, W) over dim=1: outer = N, inner = H*W);
+ * every column x[o, :, i] is normalised on its own, the max subtracted
+ * first so that no exp overflows:
+ *
+ *   softmax       y = e^(x - m) / sum_c e^(x - m)
+ *                 dx = y * (dy - sum_c dy * y)
+ *   log_softmax   y = (x - m) - log sum_c e^(x - m)
+ *                 dx = dy - e^y * sum_c dy
+ *
+ * Backward takes the forward's output y. x, y, dy, dx: outer x C x inner.
+ */
+int cnnc_softmax_forward_f32(int64_t outer, int64_t C, int64_t inner,
+                             const float *x, float *y);
+int cnnc_softmax_forward_f64(int64_t outer, int64_t C, int64_t inner,
+                             const double *x, double *y);
+int cnnc_softmax_backward_f32(int64_t outer, int64_t C, int64_t inner,
+                              const float *dy, const float *y, float *dx);
+int cnnc_softmax_backward_f64(int64_t outer, int64_t C, int64_t inner,
+                              const double *dy, const double *y,
+                              double *dx);
+int cnnc_log_softmax_forward_f32(int64_t outer, int64_t C, int64_t inner,
+                                 const float *x, float *y);
+int cnnc_log_softmax_forward_f64(int64_t outer, int64_t C, int64_t inner,
+                                 const double *x, double *y);
+int cnnc_log_softmax_backward_f32(int64_t outer, int64_t C, int64_t inner,
+                                  const float *dy, const float *y,
+                                  float *dx);
+int cnnc_log_softmax_backward_f64(int64_t outer, int64_t C, int64_t inner,
+                                  const double *dy, const double *y,
+                                  double *dx);
+
+/* ---------------------------------------------------------------------- */
+/* Dropout                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Inverted dropout with a mask the caller drew (0 = dropped, 1 = kept),
+ * one entry per row of `inner` elements:
+ *
+ *   y[r, i] = x[r, i] * mask[r] * scale,   scale = 1 / (1 - p)
+ *
+ * inner = 1 drops single elements (Dropout); rows = N * C, inner = H * W
+ * drops whole feature maps (Dropout2d). Being linear, the same call is the
+ * backward pass (dy in, dx out).
+ *
+ *   x, y: rows x inner      mask: rows
+ */
+int cnnc_dropout_apply_f32(int64_t rows, int64_t inner, const float *x,
+                           const uint8_t *mask, float scale, float *y);
+int cnnc_dropout_apply_f64(int64_t rows, int64_t inner, const double *x,
+                           const uint8_t *mask, double scale, double *y);
 
 /* ---------------------------------------------------------------------- */
 /* Batch normalization                                                     */
@@ -383,6 +494,115 @@ int cnnc_batchnorm_backward_f64(
     const double *weight, const double *save_mean,
     const double *save_invstd, int batch_stats, double *dx, double *dweight,
     double *dbias);
+/* 2-D pooling                                                             */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The geometry of one max or average pooling. Each of the N x C planes is
+ * pooled on its own: output pixel (p, q) summarises the window of R x S
+ * input pixels whose top-left tap is (p * stride_h - pad_h,
+ * q * stride_w - pad_w), taps dil_h and dil_w apart. Per axis:
+ *
+ *   P = floor((H + 2 * pad_h - dil_h * (R - 1) - 1
+ *              + (ceil_mode ? stride_h - 1 : 0)) / stride_h) + 1
+ *
+ * and in ceil_mode the last window must start inside the input or the
+ * top/left padding: P is reduced by one when (P - 1) * stride_h >=
+ * H + pad_h. Q likewise with W, S, stride_w, pad_w, dil_w. Padding is at
+ * most half the window (pad_h <= R / 2, pad_w <= S / 2), and every window
+ * must hold at least one input pixel. The caller fills every field, P and
+ * Q included; the kernels check them.
+ */
+typedef struct cnnc_pool2d_geom {
+    int64_t N, C, H, W;     /* input x: N x C x H x W */
+    int64_t R, S;           /* window height and width (kernel_size) */
+    int64_t P, Q;           /* output y: N x C x P x Q */
+    int64_t stride_h, stride_w;
+    int64_t pad_h, pad_w;   /* implicit padding on both sides of each axis */
+    int64_t dil_h, dil_w;   /* spacing between window taps */
+    int64_t ceil_mode;      /* 0: floor in the output size, 1: ceil */
+} cnnc_pool2d_geom;
+
+/* Checks a pooling geometry as described above: every size positive, the
+ * padding at most half the window, P and Q as the rule gives, no empty
+ * window, and no product of sizes overflowing int64. */
+int cnnc_pool2d_check(const cnnc_pool2d_geom *g);
+
+/*
+ * Max pooling forward: y[n, c, p, q] = the largest x[n, c, h, w] over the
+ * window's taps inside the image (padding is never chosen), and
+ * idx[n, c, p, q] = h * W + w, the tap's index in its H x W plane.
+ * Ties go to the first maximum in row-major window order; a NaN in the
+ * window makes y NaN and idx the window's last NaN. PyTorch's CPU kernels
+ * (2.13, contiguous and channels-last) do the same.
+ *
+ *   x: N x C x H x W      y: N x C x P x Q
+ *   idx: N x C x P x Q, or NULL when the indices are not needed
+ */
+int cnnc_maxpool2d_forward_f32(const cnnc_pool2d_geom *g, const float *x,
+                               float *y, int64_t *idx);
+int cnnc_maxpool2d_forward_f64(const cnnc_pool2d_geom *g, const double *x,
+                               double *y, int64_t *idx);
+
+/*
+ * Max pooling backward: dx[n, c] is zero except that each dy[n, c, p, q]
+ * is added at plane index idx[n, c, p, q] (overlapping windows may route
+ * several gradients to one pixel). The indices carry the geometry: only
+ * N, C, H, W, P and Q are read. Returns CNNC_ERR_ARG, leaving dx
+ * unspecified, if an index lies outside [0, H * W).
+ *
+ *   dy: N x C x P x Q     idx: N x C x P x Q     dx: N x C x H x W
+ */
+int cnnc_maxpool2d_backward_f32(const cnnc_pool2d_geom *g, const float *dy,
+                                const int64_t *idx, float *dx);
+int cnnc_maxpool2d_backward_f64(const cnnc_pool2d_geom *g, const double *dy,
+                                const int64_t *idx, double *dx);
+
+/*
+ * Average pooling forward: y[n, c, p, q] = (sum of the window's taps
+ * inside the image) / divisor. The window is clipped to the padded image
+ * [-pad, H + pad) first; with count_include_pad the divisor is the size of
+ * that clipped window (padding counts as zeros), otherwise the number of
+ * taps inside the image. dil_h and dil_w must be 1 (CNNC_ERR_ARG).
+ *
+ *   x: N x C x H x W      y: N x C x P x Q
+ */
+int cnnc_avgpool2d_forward_f32(const cnnc_pool2d_geom *g,
+                               int count_include_pad, const float *x,
+                               float *y);
+int cnnc_avgpool2d_forward_f64(const cnnc_pool2d_geom *g,
+                               int count_include_pad, const double *x,
+                               double *y);
+
+/*
+ * Average pooling backward: every input pixel of a window receives
+ * dy[n, c, p, q] / divisor, summed over the windows that hold it.
+ *
+ *   dy: N x C x P x Q     dx: N x C x H x W
+ */
+int cnnc_avgpool2d_backward_f32(const cnnc_pool2d_geom *g,
+                                int count_include_pad, const float *dy,
+                                float *dx);
+int cnnc_avgpool2d_backward_f64(const cnnc_pool2d_geom *g,
+                                int count_include_pad, const double *dy,
+                                double *dx);
+
+/*
+ * Adaptive average pooling to a fixed P x Q output, whatever H x W: output
+ * row p averages input rows [floor(p * H / P), ceil((p + 1) * H / P)),
+ * columns likewise. P = Q = 1 is global average pooling. Only N, C, H, W,
+ * P and Q of the geometry are read; each must be >= 1.
+ *
+ *   x: N x C x H x W      y: N x C x P x Q      (and dy, dx alike)
+ */
+int cnnc_adaptive_avgpool2d_forward_f32(const cnnc_pool2d_geom *g,
+                                        const float *x, float *y);
+int cnnc_adaptive_avgpool2d_forward_f64(const cnnc_pool2d_geom *g,
+                                        const double *x, double *y);
+int cnnc_adaptive_avgpool2d_backward_f32(const cnnc_pool2d_geom *g,
+                                         const float *dy, float *dx);
+int cnnc_adaptive_avgpool2d_backward_f64(const cnnc_pool2d_geom *g,
+                                         const double *dy, double *dx);
 
 #ifdef __cplusplus
 }

@@ -113,6 +113,11 @@ typedef void (*cnnc_wgrad_f64)(int64_t rows, int64_t cols,
  * See loss_row_impl.h. */
 typedef double (*cnnc_ce_row_f32)(int64_t C, const float *z, int64_t t,
                                   float eps, float scale, float *dz);
+/* Elementwise activation over one span of n floats, serially: the
+ * operation `op` (enum cnnc_act_op in activation.h) of a (and b), with a
+ * slope, alpha or shift `param`, into y. See activation_span_impl.h. */
+typedef void (*cnnc_act_span_f32)(int op, int64_t n, const float *a,
+                                  const float *b, float param, float *y);
 
 /* Kernel tables of operation families, defined in the family's files. */
 struct cnnc_bn_table;   /* batchnorm.h */
@@ -120,6 +125,13 @@ extern const struct cnnc_bn_table cnnc_bn_scalar;
 #if CNNC_HAVE_AVX2_PATH
 extern const struct cnnc_bn_table cnnc_bn_avx2;
 #endif
+/* Max pooling row kernel (pool2d.c): n outputs of one row, window corners
+ * x0[2 * j], R x R taps (2 or 3) in a plane W wide; y[j] = the maximum,
+ * tap[j] = the winner's offset from its corner. See pool2d_avx2.c. */
+typedef void (*cnnc_maxpool_row_f32)(const float *x0, int64_t n, int64_t W,
+                                     float *y, int32_t *tap);
+typedef void (*cnnc_maxpool_row_f64)(const double *x0, int64_t n,
+                                     int64_t W, double *y, double *tap);
 
 /* The kernels of one SIMD path. */
 typedef struct {
@@ -132,6 +144,11 @@ typedef struct {
     cnnc_wgrad_f64 wgrad_f64;
     cnnc_ce_row_f32 cross_entropy_row_f32;
     const struct cnnc_bn_table *batchnorm;
+    cnnc_act_span_f32 act_span_f32;
+    cnnc_maxpool_row_f32 maxpool_k2s2_f32;
+    cnnc_maxpool_row_f32 maxpool_k3s2_f32;
+    cnnc_maxpool_row_f64 maxpool_k2s2_f64;
+    cnnc_maxpool_row_f64 maxpool_k3s2_f64;
 } cnnc_simd_table;
 
 /* The table in use, chosen by cnnc_select_simd(). */
@@ -181,6 +198,28 @@ double cnnc_ce_row_scalar_f32(int64_t C, const float *z, int64_t t,
 #if CNNC_HAVE_AVX2_PATH
 double cnnc_ce_row_avx2_f32(int64_t C, const float *z, int64_t t, float eps,
                             float scale, float *dz);
+#endif
+
+void cnnc_act_span_scalar_f32(int op, int64_t n, const float *a,
+                              const float *b, float param, float *y);
+#if CNNC_HAVE_AVX2_PATH
+void cnnc_act_span_avx2_f32(int op, int64_t n, const float *a,
+                            const float *b, float param, float *y);
+#endif
+
+void cnnc_maxpool_k2s2_scalar_f32(const float *x0, int64_t n, int64_t W,
+                                  float *y, int32_t *tap);
+void cnnc_maxpool_k3s2_scalar_f32(const float *x0, int64_t n, int64_t W,
+                                  float *y, int32_t *tap);
+void cnnc_maxpool_k2s2_scalar_f64(const double *x0, int64_t n, int64_t W,
+                                  double *y, double *tap);
+void cnnc_maxpool_k3s2_scalar_f64(const double *x0, int64_t n, int64_t W,
+                                  double *y, double *tap);
+#if CNNC_HAVE_AVX2_PATH
+void cnnc_maxpool_k2s2_avx2_f32(const float *x0, int64_t n, int64_t W,
+                                float *y, int32_t *tap);
+void cnnc_maxpool_k3s2_avx2_f32(const float *x0, int64_t n, int64_t W,
+                                float *y, int32_t *tap);
 #endif
 
 /* Floats of packing workspace one serial GEMM call needs. */

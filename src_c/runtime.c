@@ -87,29 +87,41 @@ int cnnc_has_openmp(void)
 /* SIMD dispatch                                                           */
 /* ---------------------------------------------------------------------- */
 
+/* Every field is named, so families can add theirs in any order. */
 static const cnnc_simd_table scalar_table = {
-    "scalar",
-    cnnc_ukernel_scalar_f32,
-    cnnc_ukernel_scalar_f64,
-    cnnc_ukernel_direct_scalar_f32,
-    cnnc_ukernel_direct_scalar_f64,
-    cnnc_ukernel_wgrad_scalar_f32,
-    cnnc_ukernel_wgrad_scalar_f64,
+    .name = "scalar",
+    .gemm_f32 = cnnc_ukernel_scalar_f32,
+    .gemm_f64 = cnnc_ukernel_scalar_f64,
+    .direct_f32 = cnnc_ukernel_direct_scalar_f32,
+    .direct_f64 = cnnc_ukernel_direct_scalar_f64,
+    .wgrad_f32 = cnnc_ukernel_wgrad_scalar_f32,
+    .wgrad_f64 = cnnc_ukernel_wgrad_scalar_f64,
     .cross_entropy_row_f32 = cnnc_ce_row_scalar_f32,
     .batchnorm = &cnnc_bn_scalar,
+    .act_span_f32 = cnnc_act_span_scalar_f32,
+    .maxpool_k2s2_f32 = cnnc_maxpool_k2s2_scalar_f32,
+    .maxpool_k3s2_f32 = cnnc_maxpool_k3s2_scalar_f32,
+    .maxpool_k2s2_f64 = cnnc_maxpool_k2s2_scalar_f64,
+    .maxpool_k3s2_f64 = cnnc_maxpool_k3s2_scalar_f64,
 };
 
 #if CNNC_HAVE_AVX2_PATH
 static const cnnc_simd_table avx2_table = {
-    "avx2+fma",
-    cnnc_ukernel_avx2_f32,
-    cnnc_ukernel_avx2_f64,
-    cnnc_ukernel_direct_avx2_f32,
-    cnnc_ukernel_direct_avx2_f64,
-    cnnc_ukernel_wgrad_avx2_f32,
-    cnnc_ukernel_wgrad_avx2_f64,
+    .name = "avx2+fma",
+    .gemm_f32 = cnnc_ukernel_avx2_f32,
+    .gemm_f64 = cnnc_ukernel_avx2_f64,
+    .direct_f32 = cnnc_ukernel_direct_avx2_f32,
+    .direct_f64 = cnnc_ukernel_direct_avx2_f64,
+    .wgrad_f32 = cnnc_ukernel_wgrad_avx2_f32,
+    .wgrad_f64 = cnnc_ukernel_wgrad_avx2_f64,
     .cross_entropy_row_f32 = cnnc_ce_row_avx2_f32,
     .batchnorm = &cnnc_bn_avx2,
+    .act_span_f32 = cnnc_act_span_avx2_f32,
+    .maxpool_k2s2_f32 = cnnc_maxpool_k2s2_avx2_f32,
+    .maxpool_k3s2_f32 = cnnc_maxpool_k3s2_avx2_f32,
+    /* double stays on the portable code */
+    .maxpool_k2s2_f64 = cnnc_maxpool_k2s2_scalar_f64,
+    .maxpool_k3s2_f64 = cnnc_maxpool_k3s2_scalar_f64,
 };
 
 static int cpu_has_avx2_fma(void)

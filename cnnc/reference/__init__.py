@@ -20,3 +20,23 @@ __all__ += [
 from cnnc.reference.batchnorm import batch_norm, batch_norm_backward  # noqa: E402
 
 __all__ += ["batch_norm", "batch_norm_backward"]
+from cnnc.reference.activation import (  # noqa: E402
+    elu, elu_backward, leaky_relu, leaky_relu_backward, log_softmax,
+    log_softmax_backward, relu, relu_backward, sigmoid, sigmoid_backward,
+    softmax, softmax_backward, tanh, tanh_backward)
+from cnnc.reference.dropout import (  # noqa: E402
+    dropout, dropout2d, dropout2d_backward, dropout_backward)
+
+__all__ += [
+    "relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu",
+    "elu_backward", "sigmoid", "sigmoid_backward", "tanh", "tanh_backward",
+    "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
+    "dropout", "dropout_backward", "dropout2d", "dropout2d_backward",
+]
+from cnnc.reference.pool import (  # noqa: E402
+    adaptive_avg_pool2d, adaptive_avg_pool2d_backward, avg_pool2d,
+    avg_pool2d_backward, max_pool2d, max_pool2d_backward)
+
+__all__ += ["max_pool2d", "max_pool2d_backward", "avg_pool2d",
+            "avg_pool2d_backward", "adaptive_avg_pool2d",
+            "adaptive_avg_pool2d_backward"]
