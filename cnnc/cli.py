@@ -35,10 +35,12 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 # The defaults of ``cnnc train``: on 2 cores it reaches >= 95% test
 # accuracy on the shapes data in well under two minutes (and >= 97% on
 # digits). The numbers measured are in README.md.
-DEFAULTS = dict(n_train=4000, n_test=1000, epochs=8, batch_size=64,
+DEFAULTS = dict(n_train=4000, n_test=1000, batch_size=64,
                 optimizer="adam", momentum=0.9, weight_decay=0.0,
                 dropout=0.0, seed=0, val_fraction=0.1, output="cnnc-run")
 DEFAULT_LR = {"sgd": 0.05, "adam": 3e-3, "adamw": 3e-3}
+DEFAULT_EPOCHS = {"shapes": 6, "digits": 15, "mnist": 5, "fashion-mnist": 5,
+                  "cifar10": 10}
 
 # Files that ``cnnc train`` writes in the output folder.
 MODEL_FILE = "model.npz"
@@ -151,8 +153,9 @@ def build_parser():
         help="ShapesNet (default), LeNet5 (images of at least 12x12) or the "
         "benchmark network")
     net.add_argument("--epochs", type=_int_at_least(1),
-                     default=DEFAULTS["epochs"],
-                     help="passes over the training images (default: %(default)s)")
+                     help="passes over the training images (default: %s)"
+                     % ", ".join("%d for %s" % (n, name)
+                                 for name, n in DEFAULT_EPOCHS.items()))
     net.add_argument("--batch-size", type=_int_at_least(1),
                      default=DEFAULTS["batch_size"],
                      help="images per mini-batch (default: %(default)s)")
@@ -366,6 +369,8 @@ def train_command(args, out=sys.stdout):
     start = time.perf_counter()
     if args.threads is not None:
         cnnc.set_num_threads(args.threads)
+    if args.epochs is None:
+        args.epochs = DEFAULT_EPOCHS[args.dataset]
     _setup_logging(verbose=not args.no_progress)
     (x_train, y_train), (x_test, y_test), class_names = load_dataset(
         args.dataset, args.data_path, args.n_train, args.n_test, args.seed,

@@ -68,6 +68,8 @@ class History:
         batches, from the input side to the output side. A layer whose
         gradient shrinks by orders of magnitude towards the input shows
         vanishing gradients.
+    layer_types : OrderedDict of str to str
+        The class of each layer in :attr:`grad_norms` (``"Conv2d"``).
     stopped_epoch : int or None
         The epoch after which a callback stopped the training.
 
@@ -89,6 +91,7 @@ class History:
     def __init__(self):
         self.metrics = OrderedDict((key, []) for key in self.KEYS)
         self.grad_norms = OrderedDict()
+        self.layer_types = OrderedDict()
         self.stopped_epoch = None
 
     def append(self, logs, grad_norms=None):
@@ -131,6 +134,7 @@ class History:
                            for key, values in self.metrics.items())
         data["grad_norms"] = OrderedDict(
             (name, list(values)) for name, values in self.grad_norms.items())
+        data["layer_types"] = OrderedDict(self.layer_types)
         data["stopped_epoch"] = self.stopped_epoch
         return data
 
@@ -148,6 +152,7 @@ class History:
                 data["epoch"])))
         for name, values in (data.get("grad_norms") or {}).items():
             history.grad_norms[name] = list(values)
+        history.layer_types.update(data.get("layer_types") or {})
         history.stopped_epoch = data.get("stopped_epoch")
         return history
 
@@ -539,6 +544,23 @@ def _n_correct(scores, y):
     return int(np.count_nonzero(scores.argmax(axis=1) == y))
 
 
+def _layer_name(parameter_name, model):
+    """``"encoder.0"`` for ``"encoder.0.weight"``: the owning layer."""
+    return parameter_name.rpartition(".")[0] or type(model).__name__
+
+
+def _layer_types(model):
+    """The class name of every layer that owns parameters, by path."""
+    types = OrderedDict()
+    owners = dict(model.named_modules()) if hasattr(
+        model, "named_modules") else {}
+    for name, _ in model.named_parameters():
+        layer = _layer_name(name, model)
+        owner = owners.get(name.rpartition(".")[0], model)
+        types.setdefault(layer, type(owner).__name__)
+    return types
+
+
 def _layer_norms(model):
     """Per layer (the path of the module owning the parameters), the
     Euclidean norm of all its parameters' gradients."""
@@ -546,7 +568,7 @@ def _layer_norms(model):
     for name, param in model.named_parameters():
         if param.grad is None:
             continue
-        layer = name.rpartition(".")[0] or type(model).__name__
+        layer = _layer_name(name, model)
         g = param.grad
         squares[layer] = squares.get(layer, 0.0) + float(np.vdot(g, g))
     return OrderedDict((layer, math.sqrt(s)) for layer, s in squares.items())
@@ -680,6 +702,8 @@ def fit(model, loss_fn, optimizer, train_loader, epochs, val_loader=None,
     callbacks = _check_fit_arguments(model, loss_fn, optimizer, epochs,
                                      clip_grad_norm, callbacks)
     history = History()
+    if track_grad_norms:
+        history.layer_types.update(_layer_types(model))
     for callback in callbacks:
         callback.on_train_begin(model, optimizer)
     for epoch in range(1, int(epochs) + 1):

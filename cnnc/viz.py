@@ -282,8 +282,10 @@ def plot_filters(weight_or_layer, ncols=8, max_channels=8):
                       interpolation="nearest")
             if c > 1 and i < shown:
                 ax.set_title("in %d" % i, fontsize=7)
-    fig.suptitle("%d filters of %d x %d x %d" % (k, c, w.shape[2], w.shape[3]),
-                 fontsize=9)
+    fig.suptitle("%d filters of %d x %d x %d%s" % (
+        k, c, w.shape[2], w.shape[3],
+        "" if c == 3 else " (grey 0, white positive, black negative)"),
+        fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -477,6 +479,9 @@ def plot_gradient_flow(history):
         raise ValueError("history holds no gradient norms: train with "
                          "fit(..., track_grad_norms=True)")
     layers = list(norms)
+    types = data.get("layer_types") or {}
+    labels = ["%s %s" % (layer, types[layer]) if layer in types else layer
+              for layer in layers]
     epochs = list(data["epoch"])
     fig, (by_layer, by_epoch) = plt.subplots(1, 2, figsize=(10, 3.8))
 
@@ -490,14 +495,14 @@ def plot_gradient_flow(history):
                color=colours(n / max(1, len(picks) - 1)),
                label="epoch %s" % epochs[i])
     by_layer.set_xticks(range(len(layers)))
-    by_layer.set_xticklabels(layers, rotation=60, ha="right", fontsize=7)
+    by_layer.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
     by_layer.set_xlabel("layer (input side on the left)")
     by_layer.set_title("gradient norm per layer")
 
     # Right: one curve per layer across the epochs, input side darkest.
-    for n, layer in enumerate(layers):
+    for n, (layer, label) in enumerate(zip(layers, labels)):
         _curve(by_epoch, epochs, norms[layer], marker=".",
-               color=colours(n / max(1, len(layers) - 1)), label=layer)
+               color=colours(n / max(1, len(layers) - 1)), label=label)
     by_epoch.set_xlabel("epoch")
     by_epoch.set_title("gradient norm over training")
     by_epoch.xaxis.get_major_locator().set_params(integer=True)
