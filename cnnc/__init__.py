@@ -38,24 +38,19 @@ def _configure_from_environment():
 _configure_from_environment()
 
 from cnnc import functional, nn, reference  # noqa: E402
-from cnnc import losses  # noqa: E402
-from cnnc import init, optim  # noqa: E402
-
-__all__ = [
-    "functional", "nn", "reference", "config", "get_num_threads",
-    "set_num_threads", "get_simd", "set_simd",
-    "show_config", "__version__",
-    "init", "optim",
-]
-__all__ += ["losses"]
-
-from cnnc import io  # noqa: E402
+from cnnc import init, losses, optim  # noqa: E402
+from cnnc import io, models, train, viz  # noqa: E402
 from cnnc._summary import summary  # noqa: E402
-
-__all__ += ["io", "summary"]
 from cnnc.gradcheck import gradcheck  # noqa: E402
 
-__all__ += ["gradcheck"]
-from cnnc import models  # noqa: E402
-
-__all__ += ["models"]
+__all__ = [
+    "__version__",
+    # configuration
+    "config", "get_num_threads", "set_num_threads", "get_simd", "set_simd",
+    "show_config",
+    # inspection
+    "summary", "gradcheck",
+    # subpackages
+    "functional", "nn", "reference", "init", "losses", "optim", "io",
+    "models", "train", "viz",
+]
