@@ -38,7 +38,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 DEFAULTS = dict(n_train=4000, n_test=1000, batch_size=64,
                 optimizer="adam", momentum=0.9, weight_decay=0.0,
                 dropout=0.0, seed=0, val_fraction=0.1, output="cnnc-run")
-DEFAULT_LR = {"sgd": 0.05, "adam": 3e-3, "adamw": 3e-3}
+DEFAULT_LR = {"sgd": 0.01, "adam": 3e-3, "adamw": 3e-3}
 DEFAULT_EPOCHS = {"shapes": 6, "digits": 15, "mnist": 5, "fashion-mnist": 5,
                   "cifar10": 10}
 
