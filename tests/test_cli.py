@@ -176,6 +176,23 @@ def test_train_without_validation_images_shows_progress(tmp_path):
         assert json.load(f)["val_accuracy"] == [None]
 
 
+def test_train_without_matplotlib_and_tqdm(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    status, out, err = run("train", "--n-train", "40", "--n-test", "8",
+                           "--epochs", "2", "--threads", "1",
+                           "--output", tmp_path)
+    assert status == 0, err
+    assert ('no figures: matplotlib is not installed (pip install '
+            '"cnnc[viz]")') in out
+    assert sorted(os.listdir(tmp_path)) == [cli.HISTORY_FILE, cli.MODEL_FILE]
+    # Without a progress bar each epoch is a log line on standard error.
+    lines = err.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/2",
+                                                      "epoch 2/2"]
+    assert "val_acc=" in lines[0]
+
+
 def test_main_leaves_threads_and_logging_as_they_were(tmp_path):
     logger = logging.getLogger("cnnc")
     before = (cnnc.get_num_threads(), logger.level, list(logger.handlers))
