@@ -300,6 +300,11 @@ def _optimizer(args, model):
 
 # -- printing -------------------------------------------------------------------
 
+def _plural(n, word):
+    """``"1 epoch"``, ``"2 epochs"``."""
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
 def format_confusion_matrix(cm, class_names):
     """The confusion matrix as text: true classes down, predicted across."""
     names = [str(n) for n in class_names]
@@ -440,20 +445,19 @@ def train_command(args, out=None):
           % (type(model).__name__, args.dataset, len(class_names),
              len(y_fit), len(y_val), len(y_test),
              "x".join(map(str, x_train.shape[1:]))), file=out)
-    print("%d parameters; %s lr=%g (cosine), batch %d, %d epochs%s; "
-          "%d threads" % (
-              model.num_parameters(), type(optimizer).__name__,
-              optimizer.param_groups[0]["lr"], args.batch_size, args.epochs,
-              ", augmented" if args.augment else "",
-              cnnc.get_num_threads()), file=out)
+    print("%d parameters; %s lr=%g (cosine), batch %d, %s%s; %s" % (
+        model.num_parameters(), type(optimizer).__name__,
+        optimizer.param_groups[0]["lr"], args.batch_size,
+        _plural(args.epochs, "epoch"), ", augmented" if args.augment else "",
+        _plural(cnnc.get_num_threads(), "thread")), file=out)
     out.flush()
     history = fit(model, CrossEntropyLoss(), optimizer, loader, args.epochs,
                   val_loader=validation, scheduler=scheduler,
                   progress=not args.no_progress, track_grad_norms=True)
     last = history.metrics
     which = "validation" if validation is not None else "training"
-    print("after %d epochs: training loss %.4f, %s accuracy %.2f%%"
-          % (len(history), last["loss"][-1], which,
+    print("after %s: training loss %.4f, %s accuracy %.2f%%"
+          % (_plural(len(history), "epoch"), last["loss"][-1], which,
              100 * last["val_accuracy" if validation is not None
                         else "accuracy"][-1]), file=out)
 
@@ -561,8 +565,9 @@ def demo_command(out=None):
     err = float(np.max(np.abs(y - y_ref)))
     print("conv2d %s -> %s with %s filters" % (x.shape, y.shape, w.shape),
           file=out)
-    print("C core   %8.2f ms  (%s, %d threads)"
-          % (fast * 1e3, cnnc.get_simd(), cnnc.get_num_threads()), file=out)
+    print("C core   %8.2f ms  (%s, %s)"
+          % (fast * 1e3, cnnc.get_simd(),
+             _plural(cnnc.get_num_threads(), "thread")), file=out)
     print("NumPy    %8.2f ms  (cnnc.reference)" % (slow * 1e3), file=out)
     print("largest difference %.2e" % err, file=out)
     edges = np.abs(y[0, 0])

@@ -77,7 +77,7 @@ def trained(tmp_path_factory):
     return folder, status, out, err
 
 
-# -- cnnc train -------------------------------------------------------------------
+# -- cnnc train ---------------------------------------------------------------
 
 def test_train_prints_accuracy_and_confusion_matrix(trained):
     _, status, out, err = trained
@@ -85,8 +85,8 @@ def test_train_prints_accuracy_and_confusion_matrix(trained):
     assert out.startswith("cnnc train: ShapesNet on shapes, 4 classes; "
                           "360 training, 40 validation and 100 test images "
                           "of 1x32x32\n")
-    assert "Adam lr=0.003 (cosine), batch 64, 1 epochs; 1 threads" in out
-    assert re.search(r"after 1 epochs: training loss [\d.]+, validation "
+    assert "Adam lr=0.003 (cosine), batch 64, 1 epoch; 1 thread" in out
+    assert re.search(r"after 1 epoch: training loss [\d.]+, validation "
                      r"accuracy [\d.]+%", out)
     percent, correct, total, cm = parse_report(out, LECTURE_CLASSES)
     assert total == 100 and cm.sum() == 100 and np.trace(cm) == correct
@@ -145,7 +145,8 @@ def test_train_with_every_option(tmp_path):
         "--no-progress", "--output", tmp_path)
     assert status == 0, err
     assert "LeNet5 on shapes" in out
-    assert "SGD lr=0.01 (cosine), batch 32, 2 epochs, augmented" in out
+    assert ("SGD lr=0.01 (cosine), batch 32, 2 epochs, augmented; 1 thread"
+            in out)
     assert parse_report(out, LECTURE_CLASSES)[2] == 40
     assert cnnc.io.read_header(tmp_path / cli.MODEL_FILE)["metadata"][
         "seed"] == 3
@@ -169,7 +170,7 @@ def test_train_without_validation_images_shows_progress(tmp_path):
                            "--epochs", "1", "--output", tmp_path)
     assert status == 0, err
     assert "12 training, 0 validation and 8 test images" in out
-    assert re.search(r"after 1 epochs: training loss [\d.]+, training "
+    assert re.search(r"after 1 epoch: training loss [\d.]+, training "
                      r"accuracy [\d.]+%", out)
     assert "epoch 1/1" in err  # the progress bar, or its log line
     with open(tmp_path / cli.HISTORY_FILE) as f:
@@ -205,7 +206,7 @@ def test_main_leaves_threads_and_logging_as_they_were(tmp_path):
     assert after == before
 
 
-# -- cnnc evaluate ----------------------------------------------------------------
+# -- cnnc evaluate ------------------------------------------------------------
 
 def test_evaluate_gives_the_numbers_of_train(trained):
     folder, _, train_out, _ = trained
@@ -301,7 +302,7 @@ def test_evaluate_a_model_that_does_not_fit(trained, tmp_path):
                         "expected shape (8, 4)\n")
 
 
-# -- errors of cnnc train ---------------------------------------------------------
+# -- errors of cnnc train -----------------------------------------------------
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "--epochs", "0"],
@@ -387,7 +388,7 @@ def test_a_model_too_big_for_the_images_is_an_error(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-# -- cnnc info, demo, --version, python -m cnnc ---------------------------------
+# -- cnnc info, demo, --version, python -m cnnc -------------------------------
 
 def test_info_prints_the_configuration():
     status, out, _ = run("info")

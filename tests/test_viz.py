@@ -51,7 +51,7 @@ def batch():
     return np.random.default_rng(0).random((2, 1, 32, 32), dtype=np.float32)
 
 
-# -- feature_maps -------------------------------------------------------------------
+# -- feature_maps -------------------------------------------------------------
 
 def test_feature_maps_records_every_layer_in_order(model, batch):
     model.train()
@@ -97,7 +97,7 @@ def test_feature_maps_validation():
         viz.feature_maps(lambda x: x, np.zeros((1, 1, 4, 4)))
 
 
-# -- show_images ------------------------------------------------------------------
+# -- show_images --------------------------------------------------------------
 
 def test_show_images_one_axes_per_image():
     x = np.random.default_rng(1).random((10, 1, 8, 8))
@@ -153,7 +153,7 @@ def test_show_images_validation(kwargs, error, match):
         viz.show_images(**kwargs)
 
 
-# -- plot_filters -------------------------------------------------------------------
+# -- plot_filters -------------------------------------------------------------
 
 def test_plot_filters_of_grey_colour_and_many_channel_weights(model):
     # A model: its first convolution, 3 filters of 1 x 3 x 3.
@@ -200,7 +200,7 @@ def test_plot_filters_validation(arg, kwargs, error, match):
         viz.plot_filters(arg, **kwargs)
 
 
-# -- plot_feature_maps ----------------------------------------------------------
+# -- plot_feature_maps --------------------------------------------------------
 
 def test_plot_feature_maps_of_a_model(model, batch):
     maps = viz.feature_maps(model, batch)
@@ -264,7 +264,7 @@ def test_plot_feature_maps_validation(arg, kwargs, error, match):
         viz.plot_feature_maps(arg, **kwargs)
 
 
-# -- plot_history ---------------------------------------------------------------
+# -- plot_history -------------------------------------------------------------
 
 def test_plot_history_loss_and_accuracy():
     h = small_history()
@@ -304,7 +304,7 @@ def test_plot_history_of_no_epoch():
         viz.plot_history(History())
 
 
-# -- plot_gradient_flow -----------------------------------------------------------
+# -- plot_gradient_flow -------------------------------------------------------
 
 def test_plot_gradient_flow():
     h = small_history(epochs=5)
@@ -331,7 +331,7 @@ def test_plot_gradient_flow_without_norms():
         viz.plot_gradient_flow(h)
 
 
-# -- plot_confusion_matrix ------------------------------------------------------
+# -- plot_confusion_matrix ----------------------------------------------------
 
 def test_plot_confusion_matrix_counts_and_fractions():
     cm = np.array([[5, 1, 0], [0, 6, 0], [2, 0, 0]])
@@ -374,7 +374,7 @@ def test_plot_confusion_matrix_validation(cm, names, error, match):
         viz.plot_confusion_matrix(cm, names)
 
 
-# -- without matplotlib ---------------------------------------------------------
+# -- without matplotlib -------------------------------------------------------
 
 def test_without_matplotlib_the_error_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
