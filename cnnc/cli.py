@@ -17,6 +17,7 @@ layer's learned filters (``filters.png``).
 This module is the user interface: unlike the library it prints.
 """
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -25,6 +26,7 @@ import time
 import numpy as np
 
 import cnnc
+from cnnc._config import MAX_THREADS
 
 __all__ = ["main", "build_parser"]
 
@@ -56,7 +58,7 @@ class CommandError(Exception):
 
 # -- argument types -------------------------------------------------------------
 
-def _int_at_least(minimum):
+def _int_at_least(minimum, maximum=None):
     def parse(text):
         try:
             value = int(text)
@@ -66,6 +68,10 @@ def _int_at_least(minimum):
         if value < minimum:
             raise argparse.ArgumentTypeError(
                 "must be an integer >= %d, got %r" % (minimum, text))
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                "must be an integer from %d to %d, got %r"
+                % (minimum, maximum, text))
         return value
     return parse
 
@@ -120,12 +126,12 @@ def _add_data_arguments(parser, for_training):
         help="test images (default: %d shapes; all of the other datasets)"
         % DEFAULTS["n_test"])
     group.add_argument(
-        "--seed", type=int, default=None if not for_training
+        "--seed", type=_int_at_least(0), default=None if not for_training
         else DEFAULTS["seed"],
         help="seed of the data, the initial weights, the shuffling and "
         "the augmentation (default: %d)" % DEFAULTS["seed"])
     group.add_argument(
-        "--threads", type=_int_at_least(1), metavar="N",
+        "--threads", type=_int_at_least(1, MAX_THREADS), metavar="N",
         help="threads of the C core (default: $CNNC_NUM_THREADS, or one "
         "per core: %d here)" % cnnc.get_num_threads())
 
@@ -294,6 +300,11 @@ def _optimizer(args, model):
 
 # -- printing -------------------------------------------------------------------
 
+def _plural(n, word):
+    """``"1 epoch"``, ``"2 epochs"``."""
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
 def format_confusion_matrix(cm, class_names):
     """The confusion matrix as text: true classes down, predicted across."""
     names = [str(n) for n in class_names]
@@ -310,7 +321,13 @@ def format_confusion_matrix(cm, class_names):
 def _report(model, x_test, y_test, class_names, batch_size, out):
     """Print the test accuracy and the confusion matrix; return accuracy."""
     from cnnc.train import confusion_matrix, predict
-    predicted = predict(model, x_test, batch_size=batch_size)
+    scores = predict(model, x_test, batch_size=batch_size, logits=True)
+    if scores.ndim != 2 or scores.shape[1] != len(class_names):
+        raise CommandError(
+            "the model gives scores of shape %s but the test images have %d "
+            "classes: expected shape (%d, %d)"
+            % (scores.shape, len(class_names), len(x_test), len(class_names)))
+    predicted = scores.argmax(axis=1)
     cm = confusion_matrix(y_test, predicted, num_classes=len(class_names))
     accuracy = float(np.trace(cm)) / len(y_test)
     print("test accuracy: %.2f%% (%d of %d images)"
@@ -346,7 +363,7 @@ def _write_figures(model, history, folder, out):
 
 def _setup_logging(verbose):
     """Send cnnc's log messages (e.g. epoch summaries without tqdm) to
-    standard error."""
+    standard error; :func:`_restored_state` takes the handler away."""
     logger = logging.getLogger("cnnc")
     if not any(getattr(h, "_cnnc_cli", False) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -356,9 +373,41 @@ def _setup_logging(verbose):
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
+@contextlib.contextmanager
+def _restored_state():
+    """Give the thread count and the "cnnc" logger back as they were, so
+    that main() run inside Python (a test, a notebook) changes nothing
+    that outlives it."""
+    threads = cnnc.get_num_threads()
+    logger = logging.getLogger("cnnc")
+    level = logger.level
+    try:
+        yield
+    finally:
+        if cnnc.get_num_threads() != threads:
+            cnnc.set_num_threads(threads)
+        for handler in list(logger.handlers):
+            if getattr(handler, "_cnnc_cli", False):
+                logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _prepare_output(folder):
+    """Create the output folder before training, so that a bad --output
+    fails at once rather than after the training."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise CommandError("--output must be a folder, got the file %s"
+                           % folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise CommandError("--output %s: cannot create the folder (%s)"
+                           % (folder, exc.strerror or exc)) from None
+
+
 # -- the commands -----------------------------------------------------------------
 
-def train_command(args, out=sys.stdout):
+def train_command(args, out=None):
     """``cnnc train``: returns the exit status."""
     from cnnc import io
     from cnnc.data import DataLoader, ArrayDataset, train_val_split
@@ -366,7 +415,9 @@ def train_command(args, out=sys.stdout):
     from cnnc.optim import CosineAnnealingLR
     from cnnc.train import fit
 
+    out = sys.stdout if out is None else out
     start = time.perf_counter()
+    _prepare_output(args.output)
     if args.threads is not None:
         cnnc.set_num_threads(args.threads)
     if args.epochs is None:
@@ -377,6 +428,9 @@ def train_command(args, out=sys.stdout):
         args.download)
     (x_fit, y_fit), (x_val, y_val) = train_val_split(
         x_train, y_train, DEFAULTS["val_fraction"], seed=args.seed)
+    # Each class gives round(10%) of its images: none when it has fewer
+    # than 5, and then the training runs without a validation set.
+    validation = (x_val, y_val) if len(y_val) else None
     model = build_model(args.model, x_train.shape[1:], len(class_names),
                         args.dropout, args.seed)
     optimizer = _optimizer(args, model)
@@ -391,23 +445,23 @@ def train_command(args, out=sys.stdout):
           % (type(model).__name__, args.dataset, len(class_names),
              len(y_fit), len(y_val), len(y_test),
              "x".join(map(str, x_train.shape[1:]))), file=out)
-    print("%d parameters; %s lr=%g (cosine), batch %d, %d epochs%s; "
-          "%d threads" % (
-              model.num_parameters(), type(optimizer).__name__,
-              optimizer.param_groups[0]["lr"], args.batch_size, args.epochs,
-              ", augmented" if args.augment else "",
-              cnnc.get_num_threads()), file=out)
+    print("%d parameters; %s lr=%g (cosine), batch %d, %s%s; %s" % (
+        model.num_parameters(), type(optimizer).__name__,
+        optimizer.param_groups[0]["lr"], args.batch_size,
+        _plural(args.epochs, "epoch"), ", augmented" if args.augment else "",
+        _plural(cnnc.get_num_threads(), "thread")), file=out)
     out.flush()
     history = fit(model, CrossEntropyLoss(), optimizer, loader, args.epochs,
-                  val_loader=(x_val, y_val), scheduler=scheduler,
+                  val_loader=validation, scheduler=scheduler,
                   progress=not args.no_progress, track_grad_norms=True)
     last = history.metrics
-    print("after %d epochs: training loss %.4f, validation accuracy %.2f%%"
-          % (len(history), last["loss"][-1], 100 * last["val_accuracy"][-1]),
-          file=out)
+    which = "validation" if validation is not None else "training"
+    print("after %s: training loss %.4f, %s accuracy %.2f%%"
+          % (_plural(len(history), "epoch"), last["loss"][-1], which,
+             100 * last["val_accuracy" if validation is not None
+                        else "accuracy"][-1]), file=out)
 
     accuracy = _report(model, x_test, y_test, class_names, 256, out)
-    os.makedirs(args.output, exist_ok=True)
     model_path = os.path.join(args.output, MODEL_FILE)
     io.save(model, model_path, metadata=dict(
         dataset=args.dataset, class_names=class_names,
@@ -422,9 +476,35 @@ def train_command(args, out=sys.stdout):
     return 0
 
 
-def evaluate_command(args, out=sys.stdout):
+def _saved_metadata(header, path):
+    """The metadata ``cnnc train`` wrote into a model file, checked (the
+    file may come from anywhere): an entry of the wrong kind is left out,
+    with a warning on standard error."""
+    saved = header.get("metadata")
+    saved = dict(saved) if isinstance(saved, dict) else {}
+    expected = {
+        "dataset": ("one of %s" % ", ".join(DATASETS),
+                    lambda v: v in DATASETS),
+        "n_test": ("an int >= 1", lambda v: type(v) is int and v >= 1),
+        "seed": ("an int >= 0", lambda v: type(v) is int and v >= 0),
+        "data_path": ("a str", lambda v: isinstance(v, str)),
+        "class_names": ("a list of str", lambda v: isinstance(v, list)
+                        and all(isinstance(n, str) for n in v)),
+    }
+    for key, (what, ok) in expected.items():
+        value = saved.get(key)
+        if value is not None and not ok(value):
+            print("cnnc evaluate: warning: ignoring the metadata %s=%r of "
+                  "%s (expected %s)" % (key, value, path, what),
+                  file=sys.stderr)
+            del saved[key]
+    return saved
+
+
+def evaluate_command(args, out=None):
     """``cnnc evaluate MODEL``: returns the exit status."""
     from cnnc import io
+    out = sys.stdout if out is None else out
     if not os.path.exists(args.model):
         raise CommandError("no such model file: %s" % args.model)
     if args.threads is not None:
@@ -434,7 +514,7 @@ def evaluate_command(args, out=sys.stdout):
         model = io.load(args.model)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    saved = header.get("metadata") or {}
+    saved = _saved_metadata(header, args.model)
     dataset = args.dataset or saved.get("dataset")
     if dataset is None:
         raise CommandError("%s does not say what it was trained on: give "
@@ -446,24 +526,25 @@ def evaluate_command(args, out=sys.stdout):
     _, (x_test, y_test), class_names = load_dataset(
         dataset, data_path, n_train=1, n_test=n_test, seed=seed,
         download=args.download)
-    if same and saved.get("class_names"):
+    if same and len(saved.get("class_names") or ()) == len(class_names):
         class_names = list(saved["class_names"])
     print("cnnc evaluate: %s (%s, %d parameters) on %d %s test images"
           % (args.model, type(model).__name__, model.num_parameters(),
              len(y_test), dataset), file=out)
     try:
         _report(model, x_test, y_test, class_names, args.batch_size, out)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise CommandError("the model does not fit the %s images (%s): %s"
                            % (dataset, "x".join(map(str, x_test.shape[1:])),
                               exc)) from None
     return 0
 
 
-def demo_command(out=sys.stdout):
+def demo_command(out=None):
     """``cnnc demo``: edge filters on a generated image, the C core
     against the NumPy reference; returns the exit status."""
     from cnnc import functional, reference
+    out = sys.stdout if out is None else out
     rng = np.random.default_rng(0)
     # A batch of images with a bright square on a noisy background.
     x = rng.normal(0.0, 0.05, size=(16, 3, 64, 64)).astype(np.float32)
@@ -484,8 +565,9 @@ def demo_command(out=sys.stdout):
     err = float(np.max(np.abs(y - y_ref)))
     print("conv2d %s -> %s with %s filters" % (x.shape, y.shape, w.shape),
           file=out)
-    print("C core   %8.2f ms  (%s, %d threads)"
-          % (fast * 1e3, cnnc.get_simd(), cnnc.get_num_threads()), file=out)
+    print("C core   %8.2f ms  (%s, %s)"
+          % (fast * 1e3, cnnc.get_simd(),
+             _plural(cnnc.get_num_threads(), "thread")), file=out)
     print("NumPy    %8.2f ms  (cnnc.reference)" % (slow * 1e3), file=out)
     print("largest difference %.2e" % err, file=out)
     edges = np.abs(y[0, 0])
@@ -507,7 +589,8 @@ def main(argv=None):
         return demo_command(sys.stdout)
     command = train_command if args.command == "train" else evaluate_command
     try:
-        return command(args, sys.stdout)
+        with _restored_state():
+            return command(args, sys.stdout)
     except (CommandError, ImportError, OSError) as exc:
         # Missing optional packages or files: one line, no traceback.
         message = " ".join(str(exc).split()) or type(exc).__name__
