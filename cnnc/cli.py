@@ -9,6 +9,8 @@
     cnnc assignments start A1 DIR   copy an assignment's starter files
     cnnc grade A1 DIR           grade a submission (a readable report, or
                                 --format json|gradescope|prairielearn)
+    cnnc assignments export A1 --to gradescope|prairielearn|otter DIR
+                                an autograder for a course platform
 
 ``cnnc train`` is the lecture's training loop end to end: it makes or
 reads the data, builds the network, trains it with a progress bar, prints
@@ -231,6 +233,21 @@ def _add_assignment_parsers(sub):
     start.add_argument("folder", metavar="DIR")
     start.add_argument("--force", action="store_true",
                        help="overwrite starter files already in DIR")
+    export = action.add_parser(
+        "export", help="write an autograder for a course platform",
+        description="Write into DIR what the platform needs to grade the "
+        "assignment: Gradescope's autograder.zip, a PrairieLearn question "
+        "with external grading, or otter-grader test files.")
+    export.add_argument("assignment", metavar="ID", help="e.g. A1")
+    export.add_argument("--to", required=True, dest="platform",
+                        choices=("gradescope", "prairielearn", "otter"))
+    export.add_argument("folder", metavar="DIR")
+    export.add_argument("--package", metavar="SPEC",
+                        help="what the grader installs: a pip requirement "
+                        "or a cnnc wheel/sdist file to ship (default: "
+                        "cnnc==%s)" % cnnc.__version__)
+    export.add_argument("--image", metavar="NAME",
+                        help="prairielearn: the grading image in info.json")
 
     grade = sub.add_parser(
         "grade", help="grade a submission folder",
@@ -560,7 +577,7 @@ def demo_command(out=sys.stdout):
 
 
 def assignments_command(args, out=sys.stdout):
-    """``cnnc assignments list|start``: returns the exit status."""
+    """``cnnc assignments list|start|export``: returns the exit status."""
     from cnnc import assignments
     if args.action == "list":
         every = assignments.available()
@@ -571,6 +588,21 @@ def assignments_command(args, out=sys.stdout):
                 a.id, a.title, a.points, " ".join(a.files), a.summary),
                 file=out)
         print("\nstart one with: cnnc assignments start ID DIR", file=out)
+        return 0
+    if args.action == "export":
+        from cnnc.grading.export import export
+        try:
+            written = export(args.assignment, args.platform, args.folder,
+                             package=args.package, image=args.image)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        print("cnnc assignments export: %s autograder for %s in %s:"
+              % (args.platform, args.assignment.upper(), args.folder),
+              file=out)
+        for path in written:
+            print("  " + os.path.relpath(path, args.folder), file=out)
+        print("see %s for what to do with them"
+              % os.path.join(args.folder, "README.txt"), file=out)
         return 0
     try:
         written = assignments.start(args.assignment, args.folder,

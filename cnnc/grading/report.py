@@ -105,6 +105,16 @@ def to_gradescope(report):
     }
 
 
+def _status_message(t):
+    if t.status == "passed":
+        return "passed"
+    if t.status in ("partial", "failed"):
+        return "%d of %d checks passed" % (t.checks_passed, t.checks_total)
+    if t.status == "error":
+        return "your code failed while this test ran: see the output"
+    return "the test itself failed: please tell your instructor"
+
+
 def to_prairielearn(report):
     """The report in PrairieLearn's external-grader results format."""
     tests = []
@@ -115,8 +125,7 @@ def to_prairielearn(report):
             "description": t.description.split("\n\n")[0] if shown else "",
             "points": t.score,
             "max_points": t.max_score,
-            "message": (t.status.replace("_", " ") if shown
-                        else HIDDEN_FEEDBACK),
+            "message": _status_message(t) if shown else HIDDEN_FEEDBACK,
             "output": t.output if shown else "",
         })
     fraction = report.score / report.max_score if report.max_score else 0.0

@@ -220,6 +220,14 @@ class Sandbox:
         import cnnc
         self.protect = tuple(os.path.realpath(p) for p in (
             os.path.dirname(os.path.abspath(cnnc.__file__)),) + tuple(protect))
+        scratch = os.path.realpath(tempfile.gettempdir())
+        for path in self.protect:
+            if scratch == path or scratch.startswith(path.rstrip(os.sep)
+                                                     + os.sep):
+                raise ValueError(
+                    "protect: %s holds %s, where the student's code runs; "
+                    "protect narrower folders (or set TMPDIR elsewhere)"
+                    % (path, scratch))
         self.python = python or sys.executable
         self.user = user
         self.uid = self.gid = None
