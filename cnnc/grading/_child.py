@@ -22,6 +22,7 @@ done by returning them.
 The grader imports this module too (as ``cnnc.grading._child``) for the
 message format below, so both ends share one encoder.
 """
+import errno
 import json
 import os
 import struct
@@ -352,7 +353,11 @@ def _describe_exception(exc, student_files, workdir):
               if os.path.realpath(frame.f_code.co_filename) in student_files]
     summary = traceback.StackSummary.extract(frames[-6:], lookup_lines=True)
     text = "".join(summary.format()).replace(workdir + os.sep, "")
-    return {"type": type(exc).__name__, "message": str(exc)[:2000],
+    message = str(exc)[:2000]
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        message += (" (the limit on what a test may print or write was "
+                    "reached: print less)")
+    return {"type": type(exc).__name__, "message": message,
             "traceback": text[-4000:]}
 
 

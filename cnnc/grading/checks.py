@@ -50,7 +50,8 @@ def _describe(value):
     if isinstance(value, np.ndarray):
         return "an ndarray of shape %s and dtype %s" % (value.shape,
                                                          value.dtype)
-    return "a %s" % type(value).__name__
+    kept = getattr(value, "_type", None)     # an object left in its process
+    return "a %s" % (kept if isinstance(kept, str) else type(value).__name__)
 
 
 def _as_real_array(name, given, expected_shape):
@@ -114,7 +115,8 @@ def compare(name, given, expected, rtol=RTOL, atol=ATOL, hint=None,
     error = np.abs(given - expected)
     allowed = atol + rtol * np.abs(expected)
     wrong = error > allowed
-    relative = error / np.maximum(np.abs(expected), np.finfo(float).tiny)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        relative = np.where(expected != 0, error / np.abs(expected), error)
     if not wrong.any():
         worst = float(relative.max()) if relative.size else 0.0
         return True, "%s matches (largest relative error %.1e)" % (name, worst)

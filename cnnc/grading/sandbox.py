@@ -156,12 +156,21 @@ def _left_behind(child_pid, pgid, started):
     return found
 
 
-def _reap(pid):
-    """Collect a dead child of this process (ignoring any that is not)."""
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
+def _reap(pids, timeout=2.0):
+    """Collect killed processes that became children of this one, so no
+    zombie is left (the others are not ours to wait for)."""
+    pending = set(pids)
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for pid in list(pending):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                pending.discard(pid)
+        if pending:
+            time.sleep(0.01)
 
 
 def _signal_name(number):
@@ -341,8 +350,10 @@ class StudentProcess:
                           extra_groups=[])
         try:
             self.process = subprocess.Popen(
-                [sandbox.python, "-I", "-B", CHILD_SCRIPT, str(request_r),
-                 str(reply_w)],
+                # -u: what the student prints reaches the file at once,
+                # even when the process is then killed.
+                [sandbox.python, "-I", "-B", "-u", CHILD_SCRIPT,
+                 str(request_r), str(reply_w)],
                 stdin=subprocess.DEVNULL, stdout=self._output,
                 stderr=self._output, env=env, cwd=self._workdir,
                 pass_fds=(request_r, reply_w), start_new_session=True,
@@ -565,8 +576,7 @@ class StudentProcess:
                         os.kill(pid, signal.SIGKILL)
                     except (ProcessLookupError, PermissionError):
                         pass
-                for pid in stray:
-                    _reap(pid)
+                _reap(stray)
         self._printed = self._read_output()
         if self._output is not None:
             self._output.close()

@@ -15,15 +15,19 @@ from cnnc.grading import (GRAD_ATOL, GRAD_RTOL, graded, numeric_gradient,
                           sample_indices)
 
 
-def draw_case(rng, stride, padding, kernel=None, exact=False, batch=(1, 3)):
+def draw_case(rng, stride, padding, kernel=None, exact=False, batch=(1, 3),
+              square=False):
     """Random x, w, b for one convolution.
 
     The output has 2 to 4 positions along each axis. ``exact`` makes the
     last window end on the last padded pixel (no input left over), so
-    that ``(H + 2*padding - R)`` is a multiple of the stride.
+    that ``(H + 2*padding - R)`` is a multiple of the stride. Filters are
+    2x2 to 3x3 unless ``kernel`` is given (``square`` makes R = S).
     """
     while True:
         R, S = kernel if kernel is not None else rng.integers(2, 4, size=2)
+        if square:
+            S = R
         R, S = max(int(R), padding + 1), max(int(S), padding + 1)
         P, Q = rng.integers(2, 5, size=2)
         extra = (0, 0) if exact or stride == 1 else rng.integers(
@@ -131,6 +135,8 @@ def test_forward_general(student, rng, check):
 
 # -- backward ------------------------------------------------------------------
 
+# Square filters here: the filter that is not square is in the forward
+# tests and in the gradient check.
 BACKWARD_CASES = [(1, 0), (1, 1), (2, 0), (2, 1)]
 GRADIENT_HINTS = {
     "dx": "dx has the shape of x: the gradient that lands on the padding "
@@ -144,7 +150,7 @@ def check_backward(student, rng, check, which):
     """Compare one of (dx, dw, db) over the backward cases."""
     position = ("dx", "dw", "db").index(which)
     for stride, padding in BACKWARD_CASES:
-        x, w, b = draw_case(rng, stride, padding, batch=(2, 3))
+        x, w, b = draw_case(rng, stride, padding, batch=(2, 3), square=True)
         out = reference.conv2d(x, w, b, stride=stride, padding=padding)
         dout = rng.standard_normal(out.shape)
         expected = reference.conv2d_backward(dout, x, w, stride=stride,
@@ -174,7 +180,7 @@ def test_backward_dw(student, rng, check):
 def test_backward_db(student, rng, check):
     """db, in two of the cases."""
     for stride, padding in BACKWARD_CASES[1::2]:
-        x, w, b = draw_case(rng, stride, padding, batch=(2, 3))
+        x, w, b = draw_case(rng, stride, padding, batch=(2, 3), square=True)
         out = reference.conv2d(x, w, b, stride=stride, padding=padding)
         dout = rng.standard_normal(out.shape)
         expected = reference.conv2d_backward(dout, x, w, stride=stride,
@@ -198,10 +204,10 @@ def test_gradient_check(student, rng, check):
     conv2d_backward returns: the two functions must agree with each other,
     whatever the reference says."""
     stride, padding = 2, 1
-    x = rng.standard_normal((2, 2, 5, 5))
-    w = rng.standard_normal((3, 2, 3, 3))
+    x = rng.standard_normal((2, 2, 5, 6))
+    w = rng.standard_normal((3, 2, 3, 2))      # R != S on purpose
     b = rng.standard_normal(3)
-    dout = rng.standard_normal((2, 3, 3, 3))
+    dout = rng.standard_normal((2, 3, 3, 4))   # P = 3, Q = 4
     grads = check.unpack(
         student.conv2d_backward(dout, x, w, stride=stride, padding=padding),
         ("dx", "dw", "db"), "conv2d_backward")
