@@ -130,7 +130,7 @@ results have one entry per test with its score, feedback and visibility
 
 Try it on a machine of your own (as root, with cnnc installed):
 
-    mkdir -p /tmp/ag/submission && cp conv.py /tmp/ag/submission/
+    mkdir -p /tmp/ag/submission && cp {files} /tmp/ag/submission/
     AUTOGRADER_ROOT=/tmp/ag ./run_autograder && cat /tmp/ag/results/results.json
 """
 
