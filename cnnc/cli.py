@@ -580,13 +580,14 @@ def assignments_command(args, out=sys.stdout):
     """``cnnc assignments list|start|export``: returns the exit status."""
     from cnnc import assignments
     if args.action == "list":
-        every = assignments.available()
-        print("%-4s %-18s %6s  %-10s %s" % ("id", "title", "points", "files",
-                                            "what you write"), file=out)
-        for a in every:
-            print("%-4s %-18s %6g  %-10s %s" % (
-                a.id, a.title, a.points, " ".join(a.files), a.summary),
-                file=out)
+        rows = [("id", "title", "points", "files", "what you write")]
+        rows += [(a.id, a.title, "%g" % a.points, " ".join(a.files),
+                  a.summary) for a in assignments.available()]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            print("  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1]),
+                             row[2].rjust(widths[2]), row[3].ljust(widths[3]),
+                             row[4]]), file=out)
         print("\nstart one with: cnnc assignments start ID DIR", file=out)
         return 0
     if args.action == "export":

@@ -240,7 +240,11 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
 def test_assignments_list_shows_points_and_files(capsys):
     assert main(["assignments", "list"]) == 0
     out = capsys.readouterr().out
-    assert "A1   Convolution" in out and "20  conv.py" in out
+    lines = out.splitlines()
+    assert lines[0].split() == ["id", "title", "points", "files", "what",
+                                "you", "write"]
+    a1 = next(line for line in lines if line.startswith("A1 "))
+    assert "Convolution" in a1 and " 20  conv.py " in a1
 
 
 # -- reports ---------------------------------------------------------------------------------

@@ -458,6 +458,10 @@ def grade(assignment, submission, seed=None, time_limit=None,
         memory_limit=(memory_limit_mb or assignment.memory_limit_mb) * MiB,
         forbidden_modules=assignment.forbidden_modules, protect=protect,
         user=user, python=python)
+    if user is not None and sandbox.uid is None:
+        warnings.append("the student's code ran as this user, not as %r: "
+                        "changing user needs the grader to run as root"
+                        % (user,))
     results = []
     with _ProcessGuard():
         if user is not None and not missing:

@@ -173,6 +173,14 @@ def _reap(pids, timeout=2.0):
             time.sleep(0.01)
 
 
+def _ready(fd, event, seconds):
+    """Wait at most ``seconds`` for ``fd`` to be readable or writable (or
+    closed at the other end, which the read or write then reports)."""
+    poller = select.poll()
+    poller.register(fd, event)
+    return bool(poller.poll(max(0, int(seconds * 1000) + 1)))
+
+
 def _signal_name(number):
     try:
         name = signal.Signals(number).name
@@ -239,6 +247,7 @@ class Sandbox:
                     % (path, scratch))
         self.python = python or sys.executable
         self.user = user
+        # uid and gid stay None unless the grader is root and can drop.
         self.uid = self.gid = None
         if user is not None and os.getuid() == 0:
             import pwd
@@ -455,9 +464,7 @@ class StudentProcess:
             remaining = self._remaining()
             if remaining <= 0:
                 self._timeout("sending it its inputs")
-            _, writable, _ = select.select([], [self._request_w], [],
-                                           remaining)
-            if not writable:
+            if not _ready(self._request_w, select.POLLOUT, remaining):
                 continue
             try:
                 written = os.write(self._request_w, data[:1 << 16])
@@ -471,8 +478,7 @@ class StudentProcess:
             remaining = self._remaining()
             if remaining <= 0:
                 self._timeout(doing)
-            readable, _, _ = select.select([self._reply_r], [], [], remaining)
-            if not readable:
+            if not _ready(self._reply_r, select.POLLIN, remaining):
                 continue
             chunk = os.read(self._reply_r, min(missing, 1 << 20))
             if not chunk:
