@@ -375,8 +375,14 @@ class StudentProcess:
             os.close(reply_w)
         stat = _proc_stat(self.process.pid)
         self._started = stat[3] if stat else None
-        protected = list(sandbox.protect) + [
-            "/proc/%d" % os.getpid()]
+        # The grader's /proc entries (its command line, environment and
+        # memory), under its process id and each of its threads' ids.
+        protected = list(sandbox.protect) + ["/proc/%d" % os.getpid()]
+        try:
+            protected += ["/proc/%s" % tid
+                          for tid in os.listdir("/proc/self/task")]
+        except OSError:
+            pass
         setup = {"workdir": self._workdir, "module": sandbox.module,
                  "python_path": sandbox.python_path,
                  "forbidden_modules": list(sandbox.forbidden_modules),
