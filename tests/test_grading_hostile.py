@@ -370,3 +370,18 @@ def test_the_grading_process_is_restored_after_grading(tmp_path):
     libc.prctl(37, ctypes.byref(subreaper), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
     assert subreaper.value == 0
     assert signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL
+
+
+def test_a_link_in_the_submission_is_not_followed(tmp_path):
+    # The grader copies the submission; a link to a file only the grader
+    # may read must not become a copy of that file.
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the grader's secret")
+    folder = submit(tmp_path, hostile(
+        "conv2d_forward", "import os\n"
+        "if os.path.exists('secret.txt'):\n"
+        "    raise RuntimeError(open('secret.txt').read())\n"
+        "return correct_conv2d_forward(x, w, b, stride, padding)"))
+    os.symlink(secret, os.path.join(folder, "secret.txt"))
+    report = grade("A1", folder, only=["test_forward_basic"])
+    assert report.score == 2, report.tests[0].output

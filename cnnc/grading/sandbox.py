@@ -327,10 +327,14 @@ class StudentProcess:
         if sandbox.module is not None:
             for name in os.listdir(sandbox.submission):
                 source = os.path.join(sandbox.submission, name)
-                if name.startswith(".") or name == "__pycache__":
+                # Links are not followed: the grader may read what the
+                # student's process may not.
+                if (name.startswith(".") or name == "__pycache__"
+                        or os.path.islink(source)):
                     continue
                 if os.path.isdir(source):
                     shutil.copytree(source, os.path.join(self._workdir, name),
+                                    symlinks=True,
                                     ignore=shutil.ignore_patterns(
                                         "__pycache__", ".*"))
                 elif os.path.isfile(source):
