@@ -352,3 +352,79 @@ def test_the_child_runner_imports_nothing_from_cnnc():
          % _child.__file__], capture_output=True, text=True, timeout=60,
         cwd=shutil.os.path.dirname(_child.__file__))
     assert done.stdout.strip() == "False", done.stderr
+
+
+# -- an assignment of one's own, objects left in the student's process ------------------
+
+TOY_TESTS = '''
+from cnnc.grading import graded
+
+
+@graded(points=1, name="Counter")
+def test_counter(student, check):
+    counter = student.Counter(start=2)
+    counter.add(3)
+    check.equal("total", student.attribute(counter, "total"), 5)
+    check.equal("twice", counter.twice(), 10)
+
+
+@graded(points=1, partial=False)
+def test_all_or_nothing(student, check):
+    check.equal("one", student.one(), 1)
+    check.equal("one again", student.one(), 2)
+
+
+@graded(points=2)
+def test_plain_assert(student):
+    assert student.one() == 2, "one() should be 2 here"
+'''
+
+TOY_SUBMISSION = '''
+class Counter:
+    def __init__(self, start):
+        self.total = start
+
+    def add(self, n):
+        self.total += n
+
+    def twice(self):
+        return 2 * self.total
+
+
+def one():
+    return 1
+'''
+
+
+def test_an_assignment_from_a_folder_with_objects_and_scoring_rules(
+        tmp_path):
+    from cnnc.grading import Assignment
+    folder = tmp_path / "toy"
+    folder.mkdir()
+    (folder / "assignment.json").write_text(
+        '{"id": "T1", "title": "Toy", "module": "toy"}')
+    (folder / "tests.py").write_text(TOY_TESTS)
+    toy = Assignment.from_folder(str(folder))
+    assert (toy.id, toy.files, toy.points) == ("T1", ["toy.py"], 4)
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "toy.py").write_text(TOY_SUBMISSION)
+    report = grade(toy, str(submission))
+    results = {t.id: t for t in report.tests}
+    assert results["test_counter"].score == 1, results["test_counter"].output
+    assert results["test_all_or_nothing"].score == 0      # 1 of 2 checks
+    assert results["test_all_or_nothing"].status == "failed"
+    plain = results["test_plain_assert"]
+    assert (plain.score, plain.status) == (0, "failed")
+    assert "check failed: one() should be 2 here" in plain.output
+
+
+def test_an_assignment_folder_needs_graded_tests(tmp_path):
+    from cnnc.grading import Assignment
+    (tmp_path / "assignment.json").write_text(
+        '{"id": "T2", "title": "Toy", "module": "toy"}')
+    (tmp_path / "tests.py").write_text("def test_unmarked(student):\n"
+                                       "    pass\n")
+    with pytest.raises(ValueError, match=r"test_unmarked has no "
+                       r"@graded\(points=...\) metadata"):
+        Assignment.from_folder(str(tmp_path))

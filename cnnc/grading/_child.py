@@ -314,12 +314,19 @@ def install_guard(forbidden_modules, protected, workdir, record):
 # -- the runner ---------------------------------------------------------------------
 
 def _set_limits(resource, setup):
-    """Memory, CPU time, file size, open files and processes."""
+    """Memory, CPU time, file size, open files and processes; returns the
+    names of the limits this system refused (macOS, for one, does not
+    take every limit)."""
+    refused = []
+
     def limit(which, value):
         if value is None or not hasattr(resource, which):
             return
         value = int(value)
-        resource.setrlimit(getattr(resource, which), (value, value))
+        try:
+            resource.setrlimit(getattr(resource, which), (value, value))
+        except (ValueError, OSError):
+            refused.append(which)
 
     memory = setup.get("memory_limit")
     if memory is not None:
@@ -331,6 +338,7 @@ def _set_limits(resource, setup):
     limit("RLIMIT_NOFILE", 256)
     if setup.get("process_limit") is not None and os.getuid() != 0:
         limit("RLIMIT_NPROC", setup["process_limit"])
+    return refused
 
 
 def _address_space():
@@ -411,11 +419,11 @@ def main(argv):
     for name in os.listdir(workdir):
         if name.endswith(".py"):
             student_files.add(os.path.realpath(os.path.join(workdir, name)))
-    _set_limits(resource, setup)
+    refused = _set_limits(resource, setup)
     install_guard(setup.get("forbidden_modules", ()),
                   setup.get("protected", ()), workdir, violations.append)
 
-    reply("guarded")
+    reply("guarded", refused_limits=refused)
 
     module = None
     if setup.get("module"):

@@ -475,6 +475,10 @@ def grade(assignment, submission, seed=None, time_limit=None,
                 or assignment.time_limit
             results.append(_run_sandboxed(sandbox, function, seed, number,
                                           limit))
+    if sandbox.refused_limits:
+        warnings.append("this system refused the limits %s: the student's "
+                        "code ran without them" % ", ".join(
+                            sorted(sandbox.refused_limits)))
     return GradingReport(
         assignment=assignment.id, title=assignment.title,
         submission=os.path.abspath(submission), tests=results, seed=seed,

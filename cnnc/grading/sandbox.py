@@ -228,6 +228,13 @@ class Sandbox:
                  memory_limit=1024 * MiB, output_limit=8 * MiB,
                  forbidden_modules=DEFAULT_FORBIDDEN_MODULES, protect=(),
                  user=None, python=None):
+        if os.name != "posix":
+            # TODO: Windows has no process groups, resource limits or
+            # inheritable pipe descriptors as used here; a grader there
+            # would need job objects. Students on Windows can grade in WSL.
+            raise SandboxError("grading runs the student's code under POSIX "
+                               "process controls (Linux or macOS); on "
+                               "Windows, use WSL")
         self.submission = os.path.abspath(submission)
         self.module = module
         self.time_limit = float(time_limit)
@@ -258,6 +265,8 @@ class Sandbox:
                 raise SandboxError("no user %r on this machine to run the "
                                    "student's code as" % (user,)) from None
             self.uid, self.gid = entry.pw_uid, entry.pw_gid
+        # Resource limits the system would not set (reported once).
+        self.refused_limits = set()
         # NumPy's folder goes on the child's path: -I leaves out
         # PYTHONPATH, and the sandbox user's interpreter may not know it.
         self.python_path = [os.path.dirname(os.path.dirname(np.__file__))]
@@ -407,6 +416,7 @@ class StudentProcess:
         if answer["kind"] != "guarded":
             raise SandboxError("the process for the student's code answered "
                                "%r instead of 'guarded'" % answer["kind"])
+        sandbox.refused_limits.update(answer.get("refused_limits") or ())
         answer = self._receive("importing %s.py" % sandbox.module)
         if answer["kind"] == "import_error":
             error = answer["error"]
