@@ -35,6 +35,8 @@ FIXTURES = ("student", "rng", "check")
 class TestSpec:
     """The metadata of a graded test (see :func:`graded`)."""
 
+    __test__ = False   # not a pytest test class, despite its name
+
     name: str
     points: float
     visibility: str = "visible"
@@ -171,6 +173,7 @@ class TestResult:
     tell the instructor).
     """
 
+    __test__ = False   # not a pytest test class, despite its name
     number: int
     id: str
     name: str
