@@ -5,6 +5,12 @@
     cnnc evaluate MODEL         test a saved model again
     cnnc info                   the build: compiler, SIMD path, threads
     cnnc demo                   a convolution on the C core against NumPy
+    cnnc assignments list       the course assignments
+    cnnc assignments start A1 DIR   copy an assignment's starter files
+    cnnc grade A1 DIR           grade a submission (a readable report, or
+                                --format json|gradescope|prairielearn)
+    cnnc assignments export A1 --to gradescope|prairielearn|otter DIR
+                                an autograder for a course platform
 
 ``cnnc train`` is the lecture's training loop end to end: it makes or
 reads the data, builds the network, trains it with a progress bar, prints
@@ -27,6 +33,7 @@ import numpy as np
 
 import cnnc
 from cnnc._config import MAX_THREADS
+from cnnc.grading.report import FORMATS
 
 __all__ = ["main", "build_parser"]
 
@@ -210,7 +217,81 @@ def build_parser():
     sub.add_parser("demo", help="run and check a convolution on the C core",
                    description="Edge filters on a generated image: the C "
                    "core against the NumPy reference.")
+    _add_assignment_parsers(sub)
     return parser
+
+
+def _add_assignment_parsers(sub):
+    """``cnnc assignments ...`` and ``cnnc grade``."""
+    assignments = sub.add_parser(
+        "assignments", help="list, start or export the course assignments",
+        description="The course assignments: starter files to fill in, "
+        "graded by 'cnnc grade'.")
+    action = assignments.add_subparsers(dest="action", required=True,
+                                        metavar="ACTION")
+    action.add_parser("list", help="the assignments, their points and files")
+    start = action.add_parser(
+        "start", help="copy an assignment's starter files into a folder",
+        description="Copy the starter files of an assignment into DIR "
+        "(created if needed). Existing files are not overwritten without "
+        "--force.")
+    start.add_argument("assignment", metavar="ID", help="e.g. A1")
+    start.add_argument("folder", metavar="DIR")
+    start.add_argument("--force", action="store_true",
+                       help="overwrite starter files already in DIR")
+    export = action.add_parser(
+        "export", help="write an autograder for a course platform",
+        description="Write into DIR what the platform needs to grade the "
+        "assignment: Gradescope's autograder.zip, a PrairieLearn question "
+        "with external grading, or otter-grader test files.")
+    export.add_argument("assignment", metavar="ID", help="e.g. A1")
+    export.add_argument("--to", required=True, dest="platform",
+                        choices=("gradescope", "prairielearn", "otter"))
+    export.add_argument("folder", metavar="DIR")
+    export.add_argument("--package", metavar="SPEC",
+                        help="what the grader installs: a pip requirement "
+                        "or a cnnc wheel/sdist file to ship (default: "
+                        "cnnc==%s)" % cnnc.__version__)
+    export.add_argument("--image", metavar="NAME",
+                        help="prairielearn: the grading image in info.json")
+
+    grade = sub.add_parser(
+        "grade", help="grade a submission folder",
+        description="Grade the files in DIR: every test runs your code in a "
+        "separate process on freshly drawn inputs and compares the results "
+        "with cnnc's reference.")
+    grade.add_argument("assignment", metavar="ID", help="e.g. A1")
+    grade.add_argument("folder", metavar="DIR",
+                       help="the folder with your files (e.g. conv.py)")
+    grade.add_argument("--format", choices=FORMATS, default="text",
+                       help="text (default), json, or the results format "
+                       "of gradescope or prairielearn")
+    grade.add_argument("--output", metavar="PATH",
+                       help="write the report to PATH instead of printing it")
+    grade.add_argument("--seed", type=_int_at_least(0),
+                       help="draw the inputs of an earlier run again (the "
+                       "report gives its seed; default: a new random seed). "
+                       "Note that other processes of this machine can read "
+                       "a command line")
+    grade.add_argument("--test", action="append", metavar="NAME",
+                       help="run only this test (a function name such as "
+                       "test_forward_basic); may be repeated")
+    limits = grade.add_argument_group("limits (defaults: the assignment's)")
+    limits.add_argument("--timeout", type=_float_in(0.0, low_open=True),
+                        metavar="SECONDS", help="seconds per test")
+    limits.add_argument("--memory-mb", type=_int_at_least(16), metavar="MB",
+                        help="memory the code may allocate, per test")
+    sandbox = grade.add_argument_group("sandbox (for autograders)")
+    sandbox.add_argument("--user", metavar="NAME",
+                         help="run the student's code as this user when "
+                         "grading as root (e.g. nobody)")
+    sandbox.add_argument("--python", metavar="PATH",
+                         help="the interpreter for the student's code "
+                         "(default: this one)")
+    sandbox.add_argument("--protect", action="append", default=[],
+                         metavar="PATH",
+                         help="a path the student's code may not open "
+                         "(e.g. /autograder); may be repeated")
 
 
 # -- data and models ----------------------------------------------------------
@@ -577,6 +658,79 @@ def demo_command(out=None):
     return 0 if err < 1e-3 else 1
 
 
+def assignments_command(args, out=sys.stdout):
+    """``cnnc assignments list|start|export``: returns the exit status."""
+    from cnnc import assignments
+    if args.action == "list":
+        rows = [("id", "title", "points", "files", "what you write")]
+        rows += [(a.id, a.title, "%g" % a.points, " ".join(a.files),
+                  a.summary) for a in assignments.available()]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            print("  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1]),
+                             row[2].rjust(widths[2]), row[3].ljust(widths[3]),
+                             row[4]]), file=out)
+        print("\nstart one with: cnnc assignments start ID DIR", file=out)
+        return 0
+    if args.action == "export":
+        from cnnc.grading.export import export
+        try:
+            written = export(args.assignment, args.platform, args.folder,
+                             package=args.package, image=args.image)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        print("cnnc assignments export: %s autograder for %s in %s:"
+              % (args.platform, args.assignment.upper(), args.folder),
+              file=out)
+        for path in written:
+            print("  " + os.path.relpath(path, args.folder), file=out)
+        print("see %s for what to do with them"
+              % os.path.join(args.folder, "README.txt"), file=out)
+        return 0
+    try:
+        written = assignments.start(args.assignment, args.folder,
+                                    overwrite=args.force)
+    except (ValueError, FileExistsError) as exc:
+        raise CommandError(str(exc)) from None
+    assignment = assignments.get(args.assignment)
+    print("cnnc assignments start %s: wrote %s" % (
+        assignment.id, ", ".join(written)), file=out)
+    print("fill in the regions marked YOUR CODE HERE, then check your work "
+          "with:\n  cnnc grade %s %s" % (assignment.id, args.folder),
+          file=out)
+    return 0
+
+
+def grade_command(args, out=sys.stdout):
+    """``cnnc grade ID DIR``: returns the exit status (0 when the
+    submission was graded, whatever its score)."""
+    from cnnc import assignments
+    from cnnc.grading import SandboxError, format_report, grade, write_report
+    try:
+        assignment = assignments.get(args.assignment)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if not os.path.isdir(args.folder):
+        raise CommandError("no folder %s: the submission is a folder with "
+                           "%s" % (args.folder, ", ".join(assignment.files)))
+    try:
+        report = grade(assignment, args.folder, seed=args.seed,
+                       time_limit=args.timeout,
+                       memory_limit_mb=args.memory_mb, user=args.user,
+                       python=args.python, protect=args.protect,
+                       only=args.test)
+    except (ValueError, SandboxError) as exc:
+        raise CommandError(str(exc)) from None
+    if args.output:
+        write_report(report, args.format, args.output)
+        print("cnnc grade %s: %g / %g points; %s report written to %s"
+              % (assignment.id, report.score, report.max_score, args.format,
+                 args.output), file=out)
+    else:
+        out.write(format_report(report, args.format))
+    return 0
+
+
 def main(argv=None):
     """Run the ``cnnc`` command with ``argv`` (default: ``sys.argv[1:]``)
     and return its exit status."""
@@ -587,7 +741,9 @@ def main(argv=None):
         return 0
     if args.command == "demo":
         return demo_command(sys.stdout)
-    command = train_command if args.command == "train" else evaluate_command
+    command = {"train": train_command, "evaluate": evaluate_command,
+               "assignments": assignments_command,
+               "grade": grade_command}[args.command]
     try:
         with _restored_state():
             return command(args, sys.stdout)
