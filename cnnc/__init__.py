@@ -8,7 +8,32 @@ layer with explicit ``forward`` and ``backward`` (:mod:`cnnc.nn`).
 import logging as _logging
 import os as _os
 
-from cnnc import _core
+
+def _import_core():
+    """Import the compiled core, its OpenMP threads sleeping when idle.
+
+    OpenMP's default lets idle threads spin for a while, waiting for the
+    next parallel loop. On a busy machine (a laptop running a browser, a
+    shared server, the docs build beside the tests) spinning threads take
+    the cores the working ones need: a batch-norm tutorial took 80 s with
+    spinning threads and 32 s with sleeping ones on this project's 2-core
+    machine under load. libgomp reads OMP_WAIT_POLICY once, when it is
+    loaded with the core, so it is set only for that moment and the
+    environment is left as it was; a policy the user set is kept.
+    """
+    if "OMP_WAIT_POLICY" in _os.environ:
+        from cnnc import _core
+        return _core
+    _os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        from cnnc import _core
+    finally:
+        del _os.environ["OMP_WAIT_POLICY"]
+    return _core
+
+
+_core = _import_core()
+
 from cnnc._config import (config, get_num_threads, get_simd, set_num_threads,
                           set_simd, show_config)
 

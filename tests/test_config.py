@@ -69,6 +69,27 @@ def test_environment_variables_apply_at_import():
     assert 1 <= int(threads) <= 1024
 
 
+def _run_with_stderr(code, **env):
+    full = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    full.update(env)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, env=full, check=True,
+                         cwd=os.path.dirname(os.path.dirname(cnnc.__file__)))
+    return out.stdout.strip(), out.stderr
+
+
+@pytest.mark.skipif(not cnnc.config()["openmp"], reason="a serial build")
+def test_openmp_threads_sleep_when_idle_unless_the_user_says():
+    code = "import os, cnnc; print(os.environ.get('OMP_WAIT_POLICY'))"
+    # OMP_DISPLAY_ENV makes the OpenMP runtime print what it read at load.
+    out, err = _run_with_stderr(code, OMP_DISPLAY_ENV="TRUE")
+    assert out == "None"                   # the environment is left as it was
+    assert "OMP_WAIT_POLICY = 'PASSIVE'" in err
+    out, err = _run_with_stderr(code, OMP_DISPLAY_ENV="TRUE",
+                                OMP_WAIT_POLICY="ACTIVE")
+    assert out == "ACTIVE" and "OMP_WAIT_POLICY = 'ACTIVE'" in err
+
+
 def test_threadpoolctl_controls_the_same_pool():
     threadpoolctl = pytest.importorskip("threadpoolctl")
     if not cnnc.config()["openmp"]:
