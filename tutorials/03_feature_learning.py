@@ -177,7 +177,7 @@ plt.show()
 # pixels.
 
 
-def linear_classifier(f_train, y_train, f_test, num_classes, epochs=30):
+def linear_classifier(f_train, y_train, f_test, num_classes, epochs=10):
     """Train Linear(features -> classes) on f_train; predict f_test."""
     mean, std = f_train.mean(axis=0), f_train.std(axis=0) + 1e-6
     f_train = ((f_train - mean) / std).astype(np.float32)

@@ -277,7 +277,7 @@ plt.show()
 BLUR = (np.outer([1, 2, 1], [1, 2, 1]) / 16).astype(np.float32)[None, None]
 
 
-def ascend(network, pick, n_images, steps=150, step_size=0.05):
+def ascend(network, pick, n_images, steps=60, step_size=0.1):
     """Gradient ascent: images that make network's outputs large.
 
     ``pick(out)`` returns, for the network's output ``out``, the gradient
