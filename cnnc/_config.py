@@ -10,6 +10,13 @@ from cnnc import _core
 __all__ = ["get_num_threads", "set_num_threads", "get_simd", "set_simd",
            "config", "show_config"]
 
+# The most threads set_num_threads accepts. NOTE: libgomp does not fail
+# cleanly when asked for far more threads than the machine can start: on a
+# Linux box with 2 cores, 60000 threads ended the process ("Thread creation
+# failed") and 100000 crashed it inside GOMP_parallel. 1024 is more than
+# any CPU cnnc targets has, and far below where that happens.
+MAX_THREADS = 1024
+
 
 def get_num_threads():
     """Number of threads the C kernels use.
@@ -40,14 +47,14 @@ def set_num_threads(n):
     Parameters
     ----------
     n : int
-        At least 1. Without OpenMP every value leaves the core serial.
+        From 1 to 1024. Without OpenMP every value leaves the core serial.
 
     Raises
     ------
     TypeError
         If ``n`` is not an integer.
     ValueError
-        If ``n`` is smaller than 1.
+        If ``n`` is smaller than 1 or larger than 1024.
 
     Examples
     --------
@@ -67,6 +74,9 @@ def set_num_threads(n):
                         % (type(n).__name__, n)) from None
     if n < 1:
         raise ValueError("n must be an int >= 1, got %d" % n)
+    if n > MAX_THREADS:
+        raise ValueError("n must be an int from 1 to %d, got %d"
+                         % (MAX_THREADS, n))
     _core.set_num_threads(n)
 
 

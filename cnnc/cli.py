@@ -5,6 +5,12 @@
     cnnc evaluate MODEL         test a saved model again
     cnnc info                   the build: compiler, SIMD path, threads
     cnnc demo                   a convolution on the C core against NumPy
+    cnnc assignments list       the course assignments
+    cnnc assignments start A1 DIR   copy an assignment's starter files
+    cnnc grade A1 DIR           grade a submission (a readable report, or
+                                --format json|gradescope|prairielearn)
+    cnnc assignments export A1 --to gradescope|prairielearn|otter DIR
+                                an autograder for a course platform
 
 ``cnnc train`` is the lecture's training loop end to end: it makes or
 reads the data, builds the network, trains it with a progress bar, prints
@@ -17,6 +23,7 @@ layer's learned filters (``filters.png``).
 This module is the user interface: unlike the library it prints.
 """
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -25,6 +32,8 @@ import time
 import numpy as np
 
 import cnnc
+from cnnc._config import MAX_THREADS
+from cnnc.grading.report import FORMATS
 
 __all__ = ["main", "build_parser"]
 
@@ -38,7 +47,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw")
 DEFAULTS = dict(n_train=4000, n_test=1000, batch_size=64,
                 optimizer="adam", momentum=0.9, weight_decay=0.0,
                 dropout=0.0, seed=0, val_fraction=0.1, output="cnnc-run")
-DEFAULT_LR = {"sgd": 0.05, "adam": 3e-3, "adamw": 3e-3}
+DEFAULT_LR = {"sgd": 0.01, "adam": 3e-3, "adamw": 3e-3}
 DEFAULT_EPOCHS = {"shapes": 6, "digits": 15, "mnist": 5, "fashion-mnist": 5,
                   "cifar10": 10}
 
@@ -56,7 +65,7 @@ class CommandError(Exception):
 
 # -- argument types -------------------------------------------------------------
 
-def _int_at_least(minimum):
+def _int_at_least(minimum, maximum=None):
     def parse(text):
         try:
             value = int(text)
@@ -66,6 +75,10 @@ def _int_at_least(minimum):
         if value < minimum:
             raise argparse.ArgumentTypeError(
                 "must be an integer >= %d, got %r" % (minimum, text))
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(
+                "must be an integer from %d to %d, got %r"
+                % (minimum, maximum, text))
         return value
     return parse
 
@@ -120,12 +133,12 @@ def _add_data_arguments(parser, for_training):
         help="test images (default: %d shapes; all of the other datasets)"
         % DEFAULTS["n_test"])
     group.add_argument(
-        "--seed", type=int, default=None if not for_training
+        "--seed", type=_int_at_least(0), default=None if not for_training
         else DEFAULTS["seed"],
         help="seed of the data, the initial weights, the shuffling and "
         "the augmentation (default: %d)" % DEFAULTS["seed"])
     group.add_argument(
-        "--threads", type=_int_at_least(1), metavar="N",
+        "--threads", type=_int_at_least(1, MAX_THREADS), metavar="N",
         help="threads of the C core (default: $CNNC_NUM_THREADS, or one "
         "per core: %d here)" % cnnc.get_num_threads())
 
@@ -204,7 +217,81 @@ def build_parser():
     sub.add_parser("demo", help="run and check a convolution on the C core",
                    description="Edge filters on a generated image: the C "
                    "core against the NumPy reference.")
+    _add_assignment_parsers(sub)
     return parser
+
+
+def _add_assignment_parsers(sub):
+    """``cnnc assignments ...`` and ``cnnc grade``."""
+    assignments = sub.add_parser(
+        "assignments", help="list, start or export the course assignments",
+        description="The course assignments: starter files to fill in, "
+        "graded by 'cnnc grade'.")
+    action = assignments.add_subparsers(dest="action", required=True,
+                                        metavar="ACTION")
+    action.add_parser("list", help="the assignments, their points and files")
+    start = action.add_parser(
+        "start", help="copy an assignment's starter files into a folder",
+        description="Copy the starter files of an assignment into DIR "
+        "(created if needed). Existing files are not overwritten without "
+        "--force.")
+    start.add_argument("assignment", metavar="ID", help="e.g. A1")
+    start.add_argument("folder", metavar="DIR")
+    start.add_argument("--force", action="store_true",
+                       help="overwrite starter files already in DIR")
+    export = action.add_parser(
+        "export", help="write an autograder for a course platform",
+        description="Write into DIR what the platform needs to grade the "
+        "assignment: Gradescope's autograder.zip, a PrairieLearn question "
+        "with external grading, or otter-grader test files.")
+    export.add_argument("assignment", metavar="ID", help="e.g. A1")
+    export.add_argument("--to", required=True, dest="platform",
+                        choices=("gradescope", "prairielearn", "otter"))
+    export.add_argument("folder", metavar="DIR")
+    export.add_argument("--package", metavar="SPEC",
+                        help="what the grader installs: a pip requirement "
+                        "or a cnnc wheel/sdist file to ship (default: "
+                        "cnnc==%s)" % cnnc.__version__)
+    export.add_argument("--image", metavar="NAME",
+                        help="prairielearn: the grading image in info.json")
+
+    grade = sub.add_parser(
+        "grade", help="grade a submission folder",
+        description="Grade the files in DIR: every test runs your code in a "
+        "separate process on freshly drawn inputs and compares the results "
+        "with cnnc's reference.")
+    grade.add_argument("assignment", metavar="ID", help="e.g. A1")
+    grade.add_argument("folder", metavar="DIR",
+                       help="the folder with your files (e.g. conv.py)")
+    grade.add_argument("--format", choices=FORMATS, default="text",
+                       help="text (default), json, or the results format "
+                       "of gradescope or prairielearn")
+    grade.add_argument("--output", metavar="PATH",
+                       help="write the report to PATH instead of printing it")
+    grade.add_argument("--seed", type=_int_at_least(0),
+                       help="draw the inputs of an earlier run again (the "
+                       "report gives its seed; default: a new random seed). "
+                       "Note that other processes of this machine can read "
+                       "a command line")
+    grade.add_argument("--test", action="append", metavar="NAME",
+                       help="run only this test (a function name such as "
+                       "test_forward_basic); may be repeated")
+    limits = grade.add_argument_group("limits (defaults: the assignment's)")
+    limits.add_argument("--timeout", type=_float_in(0.0, low_open=True),
+                        metavar="SECONDS", help="seconds per test")
+    limits.add_argument("--memory-mb", type=_int_at_least(16), metavar="MB",
+                        help="memory the code may allocate, per test")
+    sandbox = grade.add_argument_group("sandbox (for autograders)")
+    sandbox.add_argument("--user", metavar="NAME",
+                         help="run the student's code as this user when "
+                         "grading as root (e.g. nobody)")
+    sandbox.add_argument("--python", metavar="PATH",
+                         help="the interpreter for the student's code "
+                         "(default: this one)")
+    sandbox.add_argument("--protect", action="append", default=[],
+                         metavar="PATH",
+                         help="a path the student's code may not open "
+                         "(e.g. /autograder); may be repeated")
 
 
 # -- data and models ----------------------------------------------------------
@@ -294,6 +381,11 @@ def _optimizer(args, model):
 
 # -- printing -------------------------------------------------------------------
 
+def _plural(n, word):
+    """``"1 epoch"``, ``"2 epochs"``."""
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
 def format_confusion_matrix(cm, class_names):
     """The confusion matrix as text: true classes down, predicted across."""
     names = [str(n) for n in class_names]
@@ -310,7 +402,13 @@ def format_confusion_matrix(cm, class_names):
 def _report(model, x_test, y_test, class_names, batch_size, out):
     """Print the test accuracy and the confusion matrix; return accuracy."""
     from cnnc.train import confusion_matrix, predict
-    predicted = predict(model, x_test, batch_size=batch_size)
+    scores = predict(model, x_test, batch_size=batch_size, logits=True)
+    if scores.ndim != 2 or scores.shape[1] != len(class_names):
+        raise CommandError(
+            "the model gives scores of shape %s but the test images have %d "
+            "classes: expected shape (%d, %d)"
+            % (scores.shape, len(class_names), len(x_test), len(class_names)))
+    predicted = scores.argmax(axis=1)
     cm = confusion_matrix(y_test, predicted, num_classes=len(class_names))
     accuracy = float(np.trace(cm)) / len(y_test)
     print("test accuracy: %.2f%% (%d of %d images)"
@@ -346,7 +444,7 @@ def _write_figures(model, history, folder, out):
 
 def _setup_logging(verbose):
     """Send cnnc's log messages (e.g. epoch summaries without tqdm) to
-    standard error."""
+    standard error; :func:`_restored_state` takes the handler away."""
     logger = logging.getLogger("cnnc")
     if not any(getattr(h, "_cnnc_cli", False) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -356,9 +454,41 @@ def _setup_logging(verbose):
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
+@contextlib.contextmanager
+def _restored_state():
+    """Give the thread count and the "cnnc" logger back as they were, so
+    that main() run inside Python (a test, a notebook) changes nothing
+    that outlives it."""
+    threads = cnnc.get_num_threads()
+    logger = logging.getLogger("cnnc")
+    level = logger.level
+    try:
+        yield
+    finally:
+        if cnnc.get_num_threads() != threads:
+            cnnc.set_num_threads(threads)
+        for handler in list(logger.handlers):
+            if getattr(handler, "_cnnc_cli", False):
+                logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _prepare_output(folder):
+    """Create the output folder before training, so that a bad --output
+    fails at once rather than after the training."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise CommandError("--output must be a folder, got the file %s"
+                           % folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise CommandError("--output %s: cannot create the folder (%s)"
+                           % (folder, exc.strerror or exc)) from None
+
+
 # -- the commands -----------------------------------------------------------------
 
-def train_command(args, out=sys.stdout):
+def train_command(args, out=None):
     """``cnnc train``: returns the exit status."""
     from cnnc import io
     from cnnc.data import DataLoader, ArrayDataset, train_val_split
@@ -366,7 +496,9 @@ def train_command(args, out=sys.stdout):
     from cnnc.optim import CosineAnnealingLR
     from cnnc.train import fit
 
+    out = sys.stdout if out is None else out
     start = time.perf_counter()
+    _prepare_output(args.output)
     if args.threads is not None:
         cnnc.set_num_threads(args.threads)
     if args.epochs is None:
@@ -377,6 +509,9 @@ def train_command(args, out=sys.stdout):
         args.download)
     (x_fit, y_fit), (x_val, y_val) = train_val_split(
         x_train, y_train, DEFAULTS["val_fraction"], seed=args.seed)
+    # Each class gives round(10%) of its images: none when it has fewer
+    # than 5, and then the training runs without a validation set.
+    validation = (x_val, y_val) if len(y_val) else None
     model = build_model(args.model, x_train.shape[1:], len(class_names),
                         args.dropout, args.seed)
     optimizer = _optimizer(args, model)
@@ -391,23 +526,23 @@ def train_command(args, out=sys.stdout):
           % (type(model).__name__, args.dataset, len(class_names),
              len(y_fit), len(y_val), len(y_test),
              "x".join(map(str, x_train.shape[1:]))), file=out)
-    print("%d parameters; %s lr=%g (cosine), batch %d, %d epochs%s; "
-          "%d threads" % (
-              model.num_parameters(), type(optimizer).__name__,
-              optimizer.param_groups[0]["lr"], args.batch_size, args.epochs,
-              ", augmented" if args.augment else "",
-              cnnc.get_num_threads()), file=out)
+    print("%d parameters; %s lr=%g (cosine), batch %d, %s%s; %s" % (
+        model.num_parameters(), type(optimizer).__name__,
+        optimizer.param_groups[0]["lr"], args.batch_size,
+        _plural(args.epochs, "epoch"), ", augmented" if args.augment else "",
+        _plural(cnnc.get_num_threads(), "thread")), file=out)
     out.flush()
     history = fit(model, CrossEntropyLoss(), optimizer, loader, args.epochs,
-                  val_loader=(x_val, y_val), scheduler=scheduler,
+                  val_loader=validation, scheduler=scheduler,
                   progress=not args.no_progress, track_grad_norms=True)
     last = history.metrics
-    print("after %d epochs: training loss %.4f, validation accuracy %.2f%%"
-          % (len(history), last["loss"][-1], 100 * last["val_accuracy"][-1]),
-          file=out)
+    which = "validation" if validation is not None else "training"
+    print("after %s: training loss %.4f, %s accuracy %.2f%%"
+          % (_plural(len(history), "epoch"), last["loss"][-1], which,
+             100 * last["val_accuracy" if validation is not None
+                        else "accuracy"][-1]), file=out)
 
     accuracy = _report(model, x_test, y_test, class_names, 256, out)
-    os.makedirs(args.output, exist_ok=True)
     model_path = os.path.join(args.output, MODEL_FILE)
     io.save(model, model_path, metadata=dict(
         dataset=args.dataset, class_names=class_names,
@@ -422,9 +557,35 @@ def train_command(args, out=sys.stdout):
     return 0
 
 
-def evaluate_command(args, out=sys.stdout):
+def _saved_metadata(header, path):
+    """The metadata ``cnnc train`` wrote into a model file, checked (the
+    file may come from anywhere): an entry of the wrong kind is left out,
+    with a warning on standard error."""
+    saved = header.get("metadata")
+    saved = dict(saved) if isinstance(saved, dict) else {}
+    expected = {
+        "dataset": ("one of %s" % ", ".join(DATASETS),
+                    lambda v: v in DATASETS),
+        "n_test": ("an int >= 1", lambda v: type(v) is int and v >= 1),
+        "seed": ("an int >= 0", lambda v: type(v) is int and v >= 0),
+        "data_path": ("a str", lambda v: isinstance(v, str)),
+        "class_names": ("a list of str", lambda v: isinstance(v, list)
+                        and all(isinstance(n, str) for n in v)),
+    }
+    for key, (what, ok) in expected.items():
+        value = saved.get(key)
+        if value is not None and not ok(value):
+            print("cnnc evaluate: warning: ignoring the metadata %s=%r of "
+                  "%s (expected %s)" % (key, value, path, what),
+                  file=sys.stderr)
+            del saved[key]
+    return saved
+
+
+def evaluate_command(args, out=None):
     """``cnnc evaluate MODEL``: returns the exit status."""
     from cnnc import io
+    out = sys.stdout if out is None else out
     if not os.path.exists(args.model):
         raise CommandError("no such model file: %s" % args.model)
     if args.threads is not None:
@@ -434,7 +595,7 @@ def evaluate_command(args, out=sys.stdout):
         model = io.load(args.model)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    saved = header.get("metadata") or {}
+    saved = _saved_metadata(header, args.model)
     dataset = args.dataset or saved.get("dataset")
     if dataset is None:
         raise CommandError("%s does not say what it was trained on: give "
@@ -446,24 +607,25 @@ def evaluate_command(args, out=sys.stdout):
     _, (x_test, y_test), class_names = load_dataset(
         dataset, data_path, n_train=1, n_test=n_test, seed=seed,
         download=args.download)
-    if same and saved.get("class_names"):
+    if same and len(saved.get("class_names") or ()) == len(class_names):
         class_names = list(saved["class_names"])
     print("cnnc evaluate: %s (%s, %d parameters) on %d %s test images"
           % (args.model, type(model).__name__, model.num_parameters(),
              len(y_test), dataset), file=out)
     try:
         _report(model, x_test, y_test, class_names, args.batch_size, out)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise CommandError("the model does not fit the %s images (%s): %s"
                            % (dataset, "x".join(map(str, x_test.shape[1:])),
                               exc)) from None
     return 0
 
 
-def demo_command(out=sys.stdout):
+def demo_command(out=None):
     """``cnnc demo``: edge filters on a generated image, the C core
     against the NumPy reference; returns the exit status."""
     from cnnc import functional, reference
+    out = sys.stdout if out is None else out
     rng = np.random.default_rng(0)
     # A batch of images with a bright square on a noisy background.
     x = rng.normal(0.0, 0.05, size=(16, 3, 64, 64)).astype(np.float32)
@@ -484,8 +646,9 @@ def demo_command(out=sys.stdout):
     err = float(np.max(np.abs(y - y_ref)))
     print("conv2d %s -> %s with %s filters" % (x.shape, y.shape, w.shape),
           file=out)
-    print("C core   %8.2f ms  (%s, %d threads)"
-          % (fast * 1e3, cnnc.get_simd(), cnnc.get_num_threads()), file=out)
+    print("C core   %8.2f ms  (%s, %s)"
+          % (fast * 1e3, cnnc.get_simd(),
+             _plural(cnnc.get_num_threads(), "thread")), file=out)
     print("NumPy    %8.2f ms  (cnnc.reference)" % (slow * 1e3), file=out)
     print("largest difference %.2e" % err, file=out)
     edges = np.abs(y[0, 0])
@@ -493,6 +656,79 @@ def demo_command(out=sys.stdout):
           "sides, %.2f in its middle" % (edges[32, 16], edges[32, 32]),
           file=out)
     return 0 if err < 1e-3 else 1
+
+
+def assignments_command(args, out=sys.stdout):
+    """``cnnc assignments list|start|export``: returns the exit status."""
+    from cnnc import assignments
+    if args.action == "list":
+        rows = [("id", "title", "points", "files", "what you write")]
+        rows += [(a.id, a.title, "%g" % a.points, " ".join(a.files),
+                  a.summary) for a in assignments.available()]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for row in rows:
+            print("  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1]),
+                             row[2].rjust(widths[2]), row[3].ljust(widths[3]),
+                             row[4]]), file=out)
+        print("\nstart one with: cnnc assignments start ID DIR", file=out)
+        return 0
+    if args.action == "export":
+        from cnnc.grading.export import export
+        try:
+            written = export(args.assignment, args.platform, args.folder,
+                             package=args.package, image=args.image)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        print("cnnc assignments export: %s autograder for %s in %s:"
+              % (args.platform, args.assignment.upper(), args.folder),
+              file=out)
+        for path in written:
+            print("  " + os.path.relpath(path, args.folder), file=out)
+        print("see %s for what to do with them"
+              % os.path.join(args.folder, "README.txt"), file=out)
+        return 0
+    try:
+        written = assignments.start(args.assignment, args.folder,
+                                    overwrite=args.force)
+    except (ValueError, FileExistsError) as exc:
+        raise CommandError(str(exc)) from None
+    assignment = assignments.get(args.assignment)
+    print("cnnc assignments start %s: wrote %s" % (
+        assignment.id, ", ".join(written)), file=out)
+    print("fill in the regions marked YOUR CODE HERE, then check your work "
+          "with:\n  cnnc grade %s %s" % (assignment.id, args.folder),
+          file=out)
+    return 0
+
+
+def grade_command(args, out=sys.stdout):
+    """``cnnc grade ID DIR``: returns the exit status (0 when the
+    submission was graded, whatever its score)."""
+    from cnnc import assignments
+    from cnnc.grading import SandboxError, format_report, grade, write_report
+    try:
+        assignment = assignments.get(args.assignment)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if not os.path.isdir(args.folder):
+        raise CommandError("no folder %s: the submission is a folder with "
+                           "%s" % (args.folder, ", ".join(assignment.files)))
+    try:
+        report = grade(assignment, args.folder, seed=args.seed,
+                       time_limit=args.timeout,
+                       memory_limit_mb=args.memory_mb, user=args.user,
+                       python=args.python, protect=args.protect,
+                       only=args.test)
+    except (ValueError, SandboxError) as exc:
+        raise CommandError(str(exc)) from None
+    if args.output:
+        write_report(report, args.format, args.output)
+        print("cnnc grade %s: %g / %g points; %s report written to %s"
+              % (assignment.id, report.score, report.max_score, args.format,
+                 args.output), file=out)
+    else:
+        out.write(format_report(report, args.format))
+    return 0
 
 
 def main(argv=None):
@@ -505,9 +741,12 @@ def main(argv=None):
         return 0
     if args.command == "demo":
         return demo_command(sys.stdout)
-    command = train_command if args.command == "train" else evaluate_command
+    command = {"train": train_command, "evaluate": evaluate_command,
+               "assignments": assignments_command,
+               "grade": grade_command}[args.command]
     try:
-        return command(args, sys.stdout)
+        with _restored_state():
+            return command(args, sys.stdout)
     except (CommandError, ImportError, OSError) as exc:
         # Missing optional packages or files: one line, no traceback.
         message = " ".join(str(exc).split()) or type(exc).__name__

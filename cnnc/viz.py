@@ -12,6 +12,7 @@ matplotlib is an optional extra: ``pip install "cnnc[viz]"``.
 :func:`feature_maps` needs only NumPy.
 """
 import math
+import numbers
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -72,6 +73,11 @@ def feature_maps(model, x):
         (``"encoder.0"``, ``"encoder.1"``, ..., ``"classifier.2"``). A
         layer that did not run is absent; a layer that ran twice keeps its
         last output.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a Module.
 
     Examples
     --------
@@ -142,16 +148,49 @@ def _as_image(img):
     return img
 
 
+def _check_count(value, name):
+    """An int >= 1 (ncols, max_channels)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError("%s must be an int >= 1, got %s %r"
+                        % (name, type(value).__name__, value))
+    if value < 1:
+        raise ValueError("%s must be an int >= 1, got %d" % (name, value))
+    return int(value)
+
+
+def _numeric(value, name, what):
+    """``value`` as an array of numbers, or a TypeError naming it."""
+    array = np.asarray(value)
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+        raise TypeError("%s must be %s of numbers, got %s of dtype %s"
+                        % (name, what, type(value).__name__, array.dtype))
+    return array
+
+
 def _check_images(x, name="x"):
-    x = np.asarray(x)
+    x = _numeric(x, name, "an array")
     if x.ndim == 3:
         x = x[:, None]
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise ValueError("%s must be images of shape (N, C, H, W) with C 1 "
-                         "or 3, or (N, H, W), got shape %s" % (name, x.shape))
+                         "or 3, or (N, H, W), got shape %s"
+                         % (name, np.shape(x)))
     if x.shape[0] == 0:
-        raise ValueError("%s holds no images" % name)
+        raise ValueError("%s must hold at least one image, got shape %s"
+                         % (name, x.shape))
     return x
+
+
+def _check_classes(values, name, n):
+    """Integer classes, one per image."""
+    values = np.asarray(values)
+    if values.shape != (n,):
+        raise ValueError("%s must have shape (%d,), one class per image, "
+                         "got shape %s" % (name, n, values.shape))
+    if not np.issubdtype(values.dtype, np.integer):
+        raise TypeError("%s must hold integer classes, got dtype %s"
+                        % (name, values.dtype))
+    return values
 
 
 def _class_name(label, class_names):
@@ -182,6 +221,17 @@ def show_images(x, labels=None, class_names=None, ncols=8, predictions=None):
     matplotlib.figure.Figure
         With one axes per image.
 
+    Raises
+    ------
+    ValueError
+        If ``x`` has another shape or holds no image, or ``labels`` or
+        ``predictions`` has not one entry per image.
+    TypeError
+        If ``x`` does not hold numbers, ``labels`` or ``predictions`` not
+        integers, or ``ncols`` is not an int.
+    ImportError
+        Without matplotlib.
+
     Examples
     --------
     >>> from cnnc.data import shapes, LECTURE_CLASSES
@@ -194,10 +244,11 @@ def show_images(x, labels=None, class_names=None, ncols=8, predictions=None):
     plt = _pyplot()
     x = _check_images(x)
     n = x.shape[0]
-    for name, values in (("labels", labels), ("predictions", predictions)):
-        if values is not None and len(values) != n:
-            raise ValueError("%s must have one entry per image (%d), got %d"
-                             % (name, n, len(values)))
+    ncols = _check_count(ncols, "ncols")
+    if labels is not None:
+        labels = _check_classes(labels, "labels", n)
+    if predictions is not None:
+        predictions = _check_classes(predictions, "predictions", n)
     fig, axes = _grid(plt, n, ncols, title_room=0.3)
     for i, ax in enumerate(axes):
         ax.imshow(_as_image(x[i]), cmap="gray", vmin=0.0, vmax=1.0,
@@ -223,9 +274,11 @@ def _first_weight(weight_or_layer):
             weight = module._parameters.get("weight")
             if weight is not None and weight.data.ndim == 4:
                 return weight.data
-        raise ValueError("%s has no convolution (no 4-D weight) to plot"
+        raise ValueError("weight_or_layer must be a convolution or a model "
+                         "with one (a 4-D weight), got a %s without any"
                          % type(weight_or_layer).__name__)
-    return np.asarray(weight_or_layer)
+    return _numeric(weight_or_layer, "weight_or_layer",
+                    "a Module, a Parameter or an array")
 
 
 def plot_filters(weight_or_layer, ncols=8, max_channels=8):
@@ -250,6 +303,17 @@ def plot_filters(weight_or_layer, ncols=8, max_channels=8):
         image, each filter stretched to [0, 1]), or K rows of
         ``min(C, max_channels)`` grey images.
 
+    Raises
+    ------
+    ValueError
+        If the weights are not 4-D, a model has no convolution, or
+        ``ncols`` or ``max_channels`` is below 1.
+    TypeError
+        If ``weight_or_layer`` is neither a Module, a Parameter nor an
+        array of numbers, or ``ncols`` or ``max_channels`` is not an int.
+    ImportError
+        Without matplotlib.
+
     Examples
     --------
     >>> from cnnc.nn import Conv2d
@@ -259,10 +323,13 @@ def plot_filters(weight_or_layer, ncols=8, max_channels=8):
     6
     """
     plt = _pyplot()
+    ncols = _check_count(ncols, "ncols")
+    max_channels = _check_count(max_channels, "max_channels")
     w = np.asarray(_first_weight(weight_or_layer), dtype=np.float64)
     if w.ndim != 4 or w.size == 0:
-        raise ValueError("weight must have shape (K, C, R, S) (out channels, "
-                         "in channels, kernel height, kernel width), got %s"
+        raise ValueError("weight_or_layer must be weights of shape (K, C, R, "
+                         "S) (out channels, in channels, kernel height, "
+                         "kernel width), none of them 0, got shape %s"
                          % (w.shape,))
     k, c = w.shape[:2]
     if c == 3:
@@ -315,6 +382,18 @@ def plot_feature_maps(maps_or_array, index=0, layers=None, max_channels=8,
     matplotlib.figure.Figure
         One axes per map drawn.
 
+    Raises
+    ------
+    ValueError
+        If ``layers`` names maps that are not there, no map drawn is 4-D
+        (a mapping) or the array is not 3-D or 4-D, ``index`` is outside
+        the batch, or ``ncols`` or ``max_channels`` is below 1.
+    TypeError
+        If ``layers`` is a str, ``index``, ``ncols`` or ``max_channels`` is
+        not an int, or the array does not hold numbers.
+    ImportError
+        Without matplotlib.
+
     Examples
     --------
     >>> import numpy as np
@@ -324,18 +403,31 @@ def plot_feature_maps(maps_or_array, index=0, layers=None, max_channels=8,
     5
     """
     plt = _pyplot()
+    max_channels = _check_count(max_channels, "max_channels")
+    ncols = _check_count(ncols, "ncols")
     if isinstance(maps_or_array, Mapping):
+        if isinstance(layers, str):
+            raise TypeError("layers must be a sequence of layer names, got "
+                            "the str %r (write [%r])" % (layers, layers))
         names = list(maps_or_array) if layers is None else list(layers)
+        if not names:
+            raise ValueError("layers must name at least one layer, got %r"
+                             % (layers,))
         missing = [name for name in names if name not in maps_or_array]
         if missing:
-            raise ValueError("no feature maps named %s; there are %s"
-                             % (missing, list(maps_or_array)))
+            raise ValueError("layers must be names of maps_or_array, which "
+                             "has %s; got %s"
+                             % (list(maps_or_array), missing))
         rows = [(name, np.asarray(maps_or_array[name])) for name in names]
-        rows = [(name, m[index]) for name, m in rows if m.ndim == 4]
-        if not rows:
-            raise ValueError("none of the layers has 4-D (N, C, H, W) "
-                             "outputs to draw")
-        width = min(int(max_channels), max(m.shape[0] for _, m in rows))
+        drawn = [(name, m) for name, m in rows if m.ndim == 4]
+        if not drawn:
+            raise ValueError("maps_or_array must have at least one 4-D (N, "
+                             "C, H, W) output among the layers drawn, got "
+                             "shapes %s" % {name: m.shape
+                                            for name, m in rows})
+        rows = [(name, m[_check_index(index, m.shape[0])])
+                for name, m in drawn]
+        width = min(max_channels, max(m.shape[0] for _, m in rows))
         fig, axes = plt.subplots(len(rows), width, squeeze=False,
                                  figsize=(1.1 * width + 1.0, 1.2 * len(rows)))
         for r, (name, m) in enumerate(rows):
@@ -353,13 +445,15 @@ def plot_feature_maps(maps_or_array, index=0, layers=None, max_channels=8,
         fig.tight_layout()
         return fig
 
-    m = np.asarray(maps_or_array)
+    m = _numeric(maps_or_array, "maps_or_array",
+                 "a mapping of layer names to arrays, or an array")
     if m.ndim == 4:
-        m = m[index]
+        m = m[_check_index(index, m.shape[0])]
     if m.ndim != 3 or m.size == 0:
-        raise ValueError("feature maps must have shape (N, C, H, W) or "
-                         "(C, H, W), got %s" % (np.shape(maps_or_array),))
-    n = min(m.shape[0], max(int(max_channels), int(ncols)))
+        raise ValueError("maps_or_array must have shape (N, C, H, W) or "
+                         "(C, H, W), none of them 0, got shape %s"
+                         % (np.shape(maps_or_array),))
+    n = min(m.shape[0], max(max_channels, ncols))
     fig, axes = _grid(plt, n, ncols)
     for j, ax in enumerate(axes):
         ax.imshow(m[j], cmap="viridis", interpolation="nearest")
@@ -368,14 +462,29 @@ def plot_feature_maps(maps_or_array, index=0, layers=None, max_channels=8,
     return fig
 
 
+def _check_index(index, n):
+    """``index`` of an image in a batch of ``n``."""
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        raise TypeError("index must be an int, got %s %r"
+                        % (type(index).__name__, index))
+    if not 0 <= index < n:
+        raise ValueError("index must be from 0 to %d (the batch holds %d "
+                         "images), got %d" % (n - 1, n, index))
+    return int(index)
+
+
 # -- training curves ------------------------------------------------------------
 
 def _history_dict(history):
     """A History, its to_dict(), or the JSON of one, as a dict."""
     if hasattr(history, "to_dict"):
         return history.to_dict()
-    if isinstance(history, Mapping) and "epoch" in history:
-        return history
+    if isinstance(history, Mapping):
+        if "epoch" in history:
+            return history
+        raise ValueError("history must be a cnnc.train.History or its "
+                         "to_dict(), a dict with an 'epoch' list; got a "
+                         "dict with keys %s" % sorted(map(str, history)))
     raise TypeError("history must be a cnnc.train.History or its to_dict(), "
                     "got %s" % type(history).__name__)
 
@@ -402,6 +511,15 @@ def plot_history(history):
     -------
     matplotlib.figure.Figure
         Two axes (loss, accuracy), or one when no accuracy was measured.
+
+    Raises
+    ------
+    TypeError
+        If ``history`` is neither a History nor a dict.
+    ValueError
+        If the dict has no ``"epoch"`` list, or no epoch was recorded.
+    ImportError
+        Without matplotlib.
 
     Examples
     --------
@@ -461,6 +579,16 @@ def plot_gradient_flow(history):
     -------
     matplotlib.figure.Figure
         Two axes.
+
+    Raises
+    ------
+    TypeError
+        If ``history`` is neither a History nor a dict.
+    ValueError
+        If the dict has no ``"epoch"`` list, or the history holds no
+        gradient norms.
+    ImportError
+        Without matplotlib.
 
     Examples
     --------
@@ -533,6 +661,16 @@ def plot_confusion_matrix(cm, class_names=None, normalize=False):
     matplotlib.figure.Figure
         One axes (and a colour bar).
 
+    Raises
+    ------
+    ValueError
+        If ``cm`` is not square, holds a negative or non-finite count, or
+        ``class_names`` has not one name per class.
+    TypeError
+        If ``cm`` does not hold numbers.
+    ImportError
+        Without matplotlib.
+
     Examples
     --------
     >>> from cnnc.viz import plot_confusion_matrix
@@ -541,16 +679,20 @@ def plot_confusion_matrix(cm, class_names=None, normalize=False):
     'accuracy 91.7% (11/12)'
     """
     plt = _pyplot()
-    cm = np.asarray(cm)
+    cm = _numeric(cm, "cm", "a (K, K) array")
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.size == 0:
         raise ValueError("cm must be a square (K, K) array, got shape %s"
                          % (cm.shape,))
+    bad = cm[~np.isfinite(cm) | (cm < 0)]
+    if bad.size:
+        raise ValueError("cm must hold counts >= 0, got an entry %r"
+                         % bad[0].item())
     k = cm.shape[0]
     if class_names is None:
         class_names = [str(i) for i in range(k)]
     if len(class_names) != k:
-        raise ValueError("class_names has %d names for %d classes"
-                         % (len(class_names), k))
+        raise ValueError("class_names must have one name per class (%d), "
+                         "got %d names" % (k, len(class_names)))
     shown = cm.astype(np.float64)
     if normalize:
         totals = shown.sum(axis=1, keepdims=True)

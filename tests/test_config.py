@@ -36,6 +36,10 @@ def test_set_num_threads_roundtrip():
     (-3, ValueError, "n must be an int >= 1, got -3"),
     (1.5, TypeError, "n must be an int >= 1, got float 1.5"),
     (True, TypeError, "got the bool True"),
+    # libgomp crashes the process when asked for ~1e5 threads.
+    (1025, ValueError, "n must be an int from 1 to 1024, got 1025"),
+    (100000, ValueError, "n must be an int from 1 to 1024, got 100000"),
+    (2**40, ValueError, "n must be an int from 1 to 1024, got 1099511627776"),
 ])
 def test_set_num_threads_validation(value, error, match):
     with pytest.raises(error, match=match):
@@ -60,6 +64,9 @@ def test_environment_variables_apply_at_import():
     assert simd == "scalar" and threads == "1"
     simd, _ = _run(code, CNNC_SIMD="nonsense").split()
     assert simd in ("scalar", "avx2+fma")
+    # Far too many threads is refused with a warning, not a crash later.
+    _, threads = _run(code, CNNC_NUM_THREADS="100000").split()
+    assert 1 <= int(threads) <= 1024
 
 
 def test_threadpoolctl_controls_the_same_pool():

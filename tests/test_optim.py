@@ -531,6 +531,10 @@ def test_clipping_by_hand():
     # Now (1.5, 0, -2) up to the 1e-6: an L1 norm of 3.5.
     assert clip_grad_norm_([a, b], 1.0, norm_type=1) == pytest.approx(3.5)
     assert clip_grad_norm_(Parameter(np.zeros(1)), 1.0) == 0.0   # no grads
+    before = a.grad.copy()
+    assert clip_grad_norm_([a, b], math.inf) == pytest.approx(
+        np.sqrt(np.sum(a.grad ** 2) + np.sum(b.grad ** 2)))  # measures only
+    np.testing.assert_array_equal(a.grad, before)
     b.grad = np.array([np.inf])
     with pytest.raises(RuntimeError, match="gradients have exploded"):
         clip_grad_norm_([a, b], 1.0, error_if_nonfinite=True)

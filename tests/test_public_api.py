@@ -5,7 +5,7 @@ import pytest
 
 MODULES = ["cnnc", "cnnc.functional", "cnnc.nn", "cnnc.reference",
            "cnnc.losses", "cnnc.optim", "cnnc.init", "cnnc.data",
-           "cnnc.data.transforms"]
+           "cnnc.data.transforms", "cnnc.grading", "cnnc.assignments"]
 
 
 @pytest.mark.parametrize("name", MODULES)

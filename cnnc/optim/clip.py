@@ -61,7 +61,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0,
     parameters : Parameter or iterable of Parameter
         Parameters whose ``grad`` is None are ignored.
     max_norm : float
-        >= 0.
+        >= 0, or ``float("inf")`` to measure the norm without clipping.
     norm_type : float, default 2
         The p of the p-norm, > 0, or ``float("inf")`` for the largest
         absolute value.
@@ -95,7 +95,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0,
     >>> np.round([a.grad[0], b.grad[0]], 6)
     array([0.6, 0.8])
     """
-    max_norm = _check_number({"max_norm": max_norm}, "max_norm", "")
+    # inf is allowed, as in PyTorch: it measures the norm and clips nothing.
+    if not (isinstance(max_norm, float) and max_norm == math.inf):
+        max_norm = _check_number({"max_norm": max_norm}, "max_norm", "")
     try:
         p = float(norm_type)
     except (TypeError, ValueError):
