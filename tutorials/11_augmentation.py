@@ -306,27 +306,25 @@ print("this page trained %d networks in %.0f s"
 # ------------------
 #
 # - **Without augmentation** both networks classify every training image
-#   right (in the last epoch) and about four in five test images: with 100 images, they have
-#   learned them by heart (see
-#   :ref:`sphx_glr_auto_tutorials_09_overfitting.py`).
-# - **Shift** helps most on its own, by about ten points, and it is the
+#   right (in the last epoch) and about four in five test images: with
+#   100 images they have learned them by heart, as in
+#   :ref:`sphx_glr_auto_tutorials_09_overfitting.py`.
+# - **Shift** helps most on its own, by nearly ten points, and it is the
 #   only single transform after which the training accuracy stays below
 #   100%: the training images are never twice the same, and cannot all be
 #   learned by heart. A likely reason it helps so much: the shapes sit
 #   anywhere in the image, and the network's classifier is a fully
 #   connected layer that reads its 4 x 4 feature maps place by place, so
 #   25 images per class leave it blind to many positions.
-# - **Flip** comes next, by about seven points: a mirror image of a
+# - **Flip** comes next, by six or seven points: a mirror image of a
 #   square, circle, triangle or diamond is another plausible image of it.
 # - **Colour** (brightness, contrast and gamma here, since these images
-#   are grey) helps by a few points.
-# - **Rotation** and **skew**, limited to 5 degrees by the square and
-#   diamond, make no clear difference: the rotation runs end slightly
-#   below the runs without augmentation and the skew runs slightly above,
-#   but the two runs without augmentation alone lie five points apart.
-#   The shapes are
-#   already drawn at angles of up to 15 degrees, and the training images
-#   show many of them.
+#   are grey), **rotation** and **skew** (limited to 5 degrees by the
+#   square and diamond) make no clear difference: they end a few points
+#   above or below the runs without augmentation, while those two runs
+#   alone, with two seeds, lie five points or more apart. The shapes
+#   already come in many contrasts and at angles of up to 15 degrees, and
+#   the training images show many of them.
 # - **Shift and flip together** give the best accuracy, above 90% with
 #   both seeds, from the same 100 labelled images.
 #
