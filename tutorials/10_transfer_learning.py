@@ -231,7 +231,7 @@ print("this page trained %d networks in %.0f s"
 # - **From scratch**, 5 images per class are not enough: for all 15
 #   epochs the network stays within a few points of a guess (25%) on the
 #   test images. With 10 per class it climbs slowly and ends just above
-#   50%; with 25 per class it ends in the low 70s.
+#   50%; with 25 per class it ends just under 75%.
 # - **Both uses of the pre-trained encoder** are far ahead with every
 #   number of labels, by about 40 points with 5 images per class and still
 #   by more than 15 with 25. They are ahead from the first epoch on, too:
