@@ -338,6 +338,13 @@ def install_guard(forbidden_modules, protected, workdir, record,
 # part is then replaced, in sys.modules and as an attribute of its parent,
 # by a stand-in that refuses every use. The allowed modules keep the
 # references they took while being imported, so they still work.
+#
+# NOTE: the forbidden code itself stays in the process, and a submission
+# that goes looking through those references (cnnc.nn.conv.F is the real
+# cnnc.functional) can still reach it. Like the rest of the guard, the
+# stand-ins stop an import or a use by name, which is what an honest
+# mistake or casual cheating looks like; the scan of the source reports
+# the imports too.
 
 def refusing_module(name, record):
     """A module object that stands in for the forbidden module ``name``:
