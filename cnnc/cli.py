@@ -581,15 +581,12 @@ def assignments_command(args, out=sys.stdout):
     from cnnc import assignments
     if args.action == "list":
         every = assignments.available()
-        # Columns as wide as their longest entry.
-        title = max([len("title")] + [len(a.title) for a in every])
-        files = max([len("files")] + [len(" ".join(a.files)) for a in every])
-        row = "%%-4s %%-%ds %%6s  %%-%ds %%s" % (title, files)
-        print(row % ("id", "title", "points", "files", "what you write"),
-              file=out)
+        print("%-4s %-18s %6s  %-10s %s" % ("id", "title", "points", "files",
+                                            "what you write"), file=out)
         for a in every:
-            print(row % (a.id, a.title, "%g" % a.points, " ".join(a.files),
-                         a.summary), file=out)
+            print("%-4s %-18s %6g  %-10s %s" % (
+                a.id, a.title, a.points, " ".join(a.files), a.summary),
+                file=out)
         print("\nstart one with: cnnc assignments start ID DIR", file=out)
         return 0
     if args.action == "export":
