@@ -38,6 +38,12 @@ solution in ``assignments_solutions/A1/conv.py``.
                                        sklearn, skimage, cv2 and numba
     }
 
+A ``forbidden_modules`` without ``"cnnc"`` lets the submission use cnnc
+except the parts it names, such as ``"cnnc.optim"``: A4's training loop
+builds its network from cnnc's layers but steps with the student's own
+SGD. Those parts are refused on import and on use (the student's process
+loads cnnc whole, then puts stand-ins in their place).
+
 The starter is an ordinary module with the functions' signatures and
 numpydoc docstrings (shapes and formulas), and each region to fill marked
 ``# ---- YOUR CODE HERE ----`` ... ``# ---- END OF YOUR CODE ----``,

@@ -3,8 +3,11 @@
 The grader starts this file as a script, ``python -I -B _child.py REQ
 REP``, once per test. It imports nothing from cnnc (a submission must not
 reach cnnc's kernels or references, and this process is the one the
-submission runs in). It speaks to the grader over two pipes whose file
-descriptors are its two arguments:
+submission runs in), unless the assignment lets the submission use parts
+of cnnc: then it imports cnnc before the guard is up and replaces the
+forbidden parts by stand-ins that refuse use (see :func:`preload`). It
+speaks to the grader over two pipes whose file descriptors are its two
+arguments:
 
 1. it reads a setup message (where NumPy lives, the module to import,
    the limits, the paths to protect), imports NumPy, sets the resource
@@ -228,11 +231,21 @@ class BlockedImport(ImportError):
     """What the guard raises for a forbidden import."""
 
 
-def install_guard(forbidden_modules, protected, workdir, record):
+def is_forbidden(name, forbidden_modules):
+    """Whether module ``name`` is one of ``forbidden_modules`` or inside
+    one (``cnnc.optim.sgd`` is inside ``cnnc.optim``)."""
+    return any(name == m or name.startswith(m + ".")
+               for m in forbidden_modules)
+
+
+def install_guard(forbidden_modules, protected, workdir, record,
+                  readable=()):
     """Install the audit hook.
 
     forbidden_modules : tuple of str
-        Top-level names a submission may not import (cnnc, torch, ...).
+        Modules a submission may not import, with everything inside them:
+        top-level names (cnnc, torch, ...) or parts of a package
+        (cnnc.optim).
     protected : tuple of str
         Real paths whose files a submission may not open (cnnc's package,
         the grader's files, the grader process's /proc entry).
@@ -240,9 +253,13 @@ def install_guard(forbidden_modules, protected, workdir, record):
         The only folder a submission may write in.
     record : callable
         Called with a one-line description of every refused action.
+    readable : tuple of str
+        Real paths inside ``protected`` whose files may be opened for
+        reading (the weights of cnnc's pre-trained encoder).
     """
     forbidden_modules = tuple(forbidden_modules)
     protected = tuple(protected)
+    readable = tuple(readable)
     workdir = os.path.realpath(workdir)
     realpath, sep = os.path.realpath, os.sep
     fspath = os.fspath
@@ -268,21 +285,22 @@ def install_guard(forbidden_modules, protected, workdir, record):
         raise error("[cnnc grader] " + message)
 
     def guard(event, args, _modules=forbidden_modules, _protected=protected,
-              _workdir=(workdir,)):
+              _workdir=(workdir,), _readable=readable):
         if event == "import":
             name = args[0]
-            if isinstance(name, str) and name.split(".")[0] in _modules:
+            if isinstance(name, str) and is_forbidden(name, _modules):
                 refuse("importing %s (write the computation yourself with "
                        "NumPy)" % name, BlockedImport)
         elif event == "open":
             path = resolve(args[0])
             if path is None:
                 return
-            if inside(path, _protected):
-                refuse("opening %s (a file of the grader)" % path)
             mode, flags = args[1], args[2]
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")
                        ) or (isinstance(flags, int) and flags & WRITE_FLAGS)
+            if inside(path, _protected) and (writing or not inside(
+                    path, _readable)):
+                refuse("opening %s (a file of the grader)" % path)
             if writing and not inside(path, _workdir) and path != "/dev/null":
                 refuse("writing to %s (outside your working folder)" % path)
         elif event in FILE_CHANGE_EVENTS:
@@ -309,6 +327,69 @@ def install_guard(forbidden_modules, protected, workdir, record):
             refuse("walking the interpreter's objects (%s)" % event)
 
     sys.addaudithook(guard)
+
+
+# -- a package the submission may partly use ------------------------------------------
+#
+# An assignment may let the submission use cnnc's layers but not, say, its
+# optimisers. cnnc's own modules import each other (cnnc/__init__.py
+# imports them all), so a forbidden part cannot simply be left out: the
+# package is imported whole before the guard is up, and each forbidden
+# part is then replaced, in sys.modules and as an attribute of its parent,
+# by a stand-in that refuses every use. The allowed modules keep the
+# references they took while being imported, so they still work.
+#
+# NOTE: the forbidden code itself stays in the process, and a submission
+# that goes looking through those references (cnnc.nn.conv.F is the real
+# cnnc.functional) can still reach it. Like the rest of the guard, the
+# stand-ins stop an import or a use by name, which is what an honest
+# mistake or casual cheating looks like; the scan of the source reports
+# the imports too.
+
+def refusing_module(name, record):
+    """A module object that stands in for the forbidden module ``name``:
+    reading any of its attributes is refused and recorded."""
+    import types
+
+    class Refused(types.ModuleType):
+        def __getattr__(self, attribute):
+            if attribute.startswith("__"):
+                raise AttributeError(attribute)
+            message = ("using %s.%s is not allowed while grading (this "
+                       "assignment asks you to write it yourself)"
+                       % (name, attribute))
+            record(message)
+            raise BlockedImport("[cnnc grader] " + message)
+
+    return Refused(name, "refused while grading")
+
+
+def preload(path, modules, forbidden_modules, record):
+    """Import ``modules`` from the folder ``path`` (taken off ``sys.path``
+    again afterwards), then put a refusing stand-in in place of every
+    loaded module that ``forbidden_modules`` names."""
+    import importlib
+    # First on the path, as the grader's own copy is for the grader.
+    added = path not in sys.path
+    if added:
+        sys.path.insert(0, path)
+    try:
+        for name in modules:
+            importlib.import_module(name)
+    finally:
+        if added:
+            sys.path.remove(path)
+    for name in sorted(sys.modules):
+        if not is_forbidden(name, forbidden_modules):
+            continue
+        stand_in = refusing_module(name, record)
+        sys.modules[name] = stand_in
+        # The attribute of an allowed parent (a stand-in parent refuses
+        # every attribute by itself).
+        parent, _, attribute = name.rpartition(".")
+        if parent in sys.modules and not is_forbidden(parent,
+                                                      forbidden_modules):
+            setattr(sys.modules[parent], attribute, stand_in)
 
 
 # -- the runner ---------------------------------------------------------------------
@@ -412,6 +493,12 @@ def main(argv):
             payload = encode(fields, np)
         send(reply_fd, payload)
 
+    # Before the submission's folder is on the path: nothing of it may
+    # stand in for the package.
+    if setup.get("preload_modules"):
+        preload(setup["preload_path"], setup["preload_modules"],
+                setup.get("forbidden_modules", ()), violations.append)
+
     workdir = setup["workdir"]
     os.chdir(workdir)
     sys.path.insert(0, workdir)
@@ -421,7 +508,8 @@ def main(argv):
             student_files.add(os.path.realpath(os.path.join(workdir, name)))
     refused = _set_limits(resource, setup)
     install_guard(setup.get("forbidden_modules", ()),
-                  setup.get("protected", ()), workdir, violations.append)
+                  setup.get("protected", ()), workdir, violations.append,
+                  readable=setup.get("readable", ()))
 
     reply("guarded", refused_limits=refused)
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from cnnc.grading._child import is_forbidden
 from cnnc.grading.checks import Check, StudentOutputError
 from cnnc.grading.sandbox import (DEFAULT_FORBIDDEN_MODULES, MiB, Sandbox,
                                   StudentError, _ProcessGuard)
@@ -378,10 +379,14 @@ def scan_imports(folder, forbidden_modules):
             elif isinstance(node, ast.ImportFrom) and node.module \
                     and not node.level:
                 modules = [node.module]
+                if not is_forbidden(node.module, forbidden_modules):
+                    # "from cnnc import optim" imports cnnc.optim.
+                    modules = [node.module + "." + a.name
+                               for a in node.names]
             else:
                 continue
             for module in modules:
-                if module.split(".")[0] in forbidden_modules:
+                if is_forbidden(module, forbidden_modules):
                     found.append(
                         "%s, line %d: imports %s, which a submission may not "
                         "use (the import is refused while grading: write "

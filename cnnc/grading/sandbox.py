@@ -19,8 +19,10 @@ What contains a submission, from the outside in:
   Gradescope and PrairieLearn graders use ``nobody``), the process drops
   to that user, so it cannot write the results file, read the grader's
   private files or signal the grader;
-- an audit hook in the student's process that refuses imports of cnnc,
-  torch and other libraries that would answer for the student, opening
+- an audit hook in the student's process that refuses imports of cnnc
+  (or of the parts of cnnc an assignment forbids, which are also replaced
+  by stand-ins that refuse use), torch and other libraries that would
+  answer for the student, opening
   the grader's files, writing outside its working folder, starting
   processes and sending signals (see ``_child.py``);
 - nothing secret in the student's process: the grader draws the inputs
@@ -45,13 +47,18 @@ import numpy as np
 from cnnc.grading import _child
 
 __all__ = ["Sandbox", "StudentProcess", "StudentError", "SandboxError",
-           "DEFAULT_FORBIDDEN_MODULES"]
+           "DEFAULT_FORBIDDEN_MODULES", "GRADER_MODULES"]
 
 CHILD_SCRIPT = os.path.abspath(_child.__file__)
 
 # Libraries that would compute a submission's answers for it.
 DEFAULT_FORBIDDEN_MODULES = ("cnnc", "torch", "tensorflow", "jax", "keras",
                              "scipy", "sklearn", "skimage", "cv2", "numba")
+
+# The parts of cnnc that a submission never uses, even when an assignment
+# lets it use the rest (the grader itself, and the command line).
+GRADER_MODULES = ("cnnc.grading", "cnnc.assignments", "cnnc.cli",
+                  "cnnc.__main__")
 
 MiB = 1 << 20
 
@@ -213,7 +220,13 @@ class Sandbox:
     output_limit : int
         Bytes the process may write to a file (what it prints included).
     forbidden_modules : sequence of str
-        Top-level packages the submission may not import.
+        Packages the submission may not import: top-level names, or parts
+        of cnnc (``"cnnc.optim"``). When ``"cnnc"`` itself is not among
+        them the submission may use the rest of cnnc: its process imports
+        cnnc before any student code runs, and each forbidden part is
+        replaced there by a stand-in that refuses use. cnnc's files stay
+        closed to the submission, except the weights of the pre-trained
+        encoder.
     protect : sequence of str
         More paths the submission may not open (besides cnnc's package).
     user : str or int, optional
@@ -270,6 +283,17 @@ class Sandbox:
         # NumPy's folder goes on the child's path: -I leaves out
         # PYTHONPATH, and the sandbox user's interpreter may not know it.
         self.python_path = [os.path.dirname(os.path.dirname(np.__file__))]
+        # cnnc in part: imported from the grader's copy before the guard.
+        self.preload_path, self.preload_modules = None, []
+        self.readable = ()
+        if "cnnc" not in self.forbidden_modules:
+            package = os.path.dirname(os.path.abspath(cnnc.__file__))
+            self.preload_path = os.path.dirname(package)
+            self.preload_modules = ["cnnc", "cnnc.data"]
+            self.forbidden_modules += tuple(
+                m for m in GRADER_MODULES if m not in self.forbidden_modules)
+            self.readable = (os.path.realpath(os.path.join(
+                package, "models", "weights")),)
 
     def start(self, time_limit=None):
         """A fresh process with the student's module imported.
@@ -400,6 +424,9 @@ class StudentProcess:
                  "python_path": sandbox.python_path,
                  "forbidden_modules": list(sandbox.forbidden_modules),
                  "protected": protected,
+                 "preload_path": sandbox.preload_path,
+                 "preload_modules": sandbox.preload_modules,
+                 "readable": list(sandbox.readable),
                  "memory_limit": sandbox.memory_limit,
                  "cpu_limit": int(self.time_limit) + 2,
                  "file_limit": sandbox.output_limit,
