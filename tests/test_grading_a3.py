@@ -52,7 +52,7 @@ def test_assignment_metadata():
     a3 = assignments.get("A3")
     assert a3.points == sum(POINTS.values()) == 20
     assert {t.__name__: t.grading.points for t in a3.tests} == POINTS
-    assert [a.id for a in assignments.available()][:2] == ["A1", "A3"]
+    assert "A3" in [a.id for a in assignments.available()]
 
 
 def test_solution_differs_from_the_starter_only_in_the_marked_regions():
