@@ -2,49 +2,33 @@
 full marks, the untouched starter gets zero with clear feedback, and each
 planted bug loses exactly the points of the tests about it."""
 import os
-import re
 
 import pytest
 
+from assignment_helpers import (BEGIN, END, in_function, needs_solution,
+                                outside_regions, read, solution_path)
+from assignment_helpers import submit as _submit
 from cnnc import assignments
 from cnnc.cli import main
 from cnnc.grading import grade
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SOLUTION = os.path.join(REPO, "assignments_solutions", "A1", "conv.py")
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(SOLUTION),
-    reason="the instructor solutions are not in this copy of cnnc")
+SOLUTION = solution_path("A1", "conv.py")
+pytestmark = needs_solution("A1", "conv.py")
 
 POINTS = {"test_output_size": 2, "test_forward_basic": 2,
           "test_forward_padding": 2, "test_forward_stride": 2,
           "test_forward_general": 2, "test_backward_dx": 3,
           "test_backward_dw": 3, "test_backward_db": 1,
           "test_gradient_check": 3}
-BEGIN, END = "# ---- YOUR CODE HERE ----", "# ---- END OF YOUR CODE ----"
 
 
 def solution_source():
-    with open(SOLUTION) as f:
-        return f.read()
+    return read(SOLUTION)
 
 
 def submit(folder, source):
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "conv.py"), "w") as f:
-        f.write(source)
-    return str(folder)
+    return _submit(folder, "conv.py", source)
 
-
-def in_function(source, function, old, new):
-    """``source`` with ``old`` replaced by ``new`` inside ``def
-    function`` only (every occurrence there; there must be one)."""
-    start = source.index("\ndef %s(" % function)
-    end = source.find("\ndef ", start + 1)
-    end = len(source) if end < 0 else end
-    body = source[start:end]
-    assert old in body, "%r is not in %s" % (old, function)
-    return source[:start] + body.replace(old, new) + source[end:]
 
 
 def test_assignment_metadata():
@@ -61,14 +45,10 @@ def test_solution_differs_from_the_starter_only_in_the_marked_regions():
     starter = open(os.path.join(assignments.get("A1").starter_folder,
                                 "conv.py")).read()
 
-    def outside(text):
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), "REGION",
-                      text, flags=re.S)
-        return text.split("\n", 1)[1]   # the solution's title line differs
 
     # Five regions, and the pair that the module docstring shows.
     assert starter.count(BEGIN) == starter.count(END) == 6
-    assert outside(starter) == outside(solution_source())
+    assert outside_regions(starter) == outside_regions(solution_source())
 
 
 def test_the_solution_scores_full_marks(tmp_path):

@@ -2,37 +2,31 @@
 full marks, the untouched starter gets zero, and each planted bug loses
 exactly the points of the tests about it."""
 import os
-import re
 
 import pytest
 
+from assignment_helpers import (BEGIN, END, needs_solution, outside_regions,
+                                read, solution_path)
+from assignment_helpers import submit as _submit
 from cnnc import assignments
 from cnnc.cli import main
 from cnnc.grading import grade
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SOLUTION = os.path.join(REPO, "assignments_solutions", "A3", "batchnorm.py")
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(SOLUTION),
-    reason="the instructor solutions are not in this copy of cnnc")
+SOLUTION = solution_path("A3", "batchnorm.py")
+pytestmark = needs_solution("A3", "batchnorm.py")
 
 POINTS = {"test_forward_training": 3, "test_running_mean": 2,
           "test_running_var": 3, "test_forward_inference": 3,
           "test_backward_dx": 4, "test_backward_dgamma_dbeta": 2,
           "test_gradient_check": 3}
-BEGIN, END = "# ---- YOUR CODE HERE ----", "# ---- END OF YOUR CODE ----"
 
 
 def solution_source():
-    with open(SOLUTION) as f:
-        return f.read()
+    return read(SOLUTION)
 
 
 def submit(folder, source):
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "batchnorm.py"), "w") as f:
-        f.write(source)
-    return str(folder)
+    return _submit(folder, "batchnorm.py", source)
 
 
 def plant(source, changes):
@@ -59,14 +53,10 @@ def test_solution_differs_from_the_starter_only_in_the_marked_regions():
     starter = open(os.path.join(assignments.get("A3").starter_folder,
                                 "batchnorm.py")).read()
 
-    def outside(text):
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), "REGION",
-                      text, flags=re.S)
-        return text.split("\n", 1)[1]
 
     # Seven regions, and the pair that the module docstring shows.
     assert starter.count(BEGIN) == starter.count(END) == 8
-    assert outside(starter) == outside(solution_source())
+    assert outside_regions(starter) == outside_regions(solution_source())
 
 
 def test_the_solution_scores_full_marks(tmp_path):
