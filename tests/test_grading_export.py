@@ -29,13 +29,14 @@ GRADESCOPE_VISIBILITIES = {"hidden", "after_due_date", "after_published",
 
 
 def environment(**extra):
-    """The environment of a grading subprocess: cnnc importable from this
-    source tree, no sandbox user (this test may run as root without a
-    Python that 'nobody' can run)."""
+    """The environment of a grading subprocess: the cnnc these tests
+    import (installed, or built in place in the source tree) first on the
+    path, no sandbox user (this test may run as root without a Python
+    that 'nobody' can run)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        [REPO] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
-                  if p])
+        [os.path.dirname(os.path.dirname(os.path.abspath(cnnc.__file__)))]
+        + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env["CNNC_SANDBOX_USER"] = ""
     env.update(extra)
     return env
@@ -109,7 +110,7 @@ def test_gradescope_zip_has_the_two_scripts_and_grades(tmp_path):
         ["bash", str(tmp_path / "source" / "run_autograder")],
         env=environment(AUTOGRADER_ROOT=str(root),
                         CNNC_PYTHON=sys.executable),
-        capture_output=True, text=True, timeout=300)
+        cwd=str(root), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     data = json.loads((root / "results" / "results.json").read_text())
     check_gradescope_results(data, 20)
@@ -162,7 +163,7 @@ def test_prairielearn_question_grades_the_starter_to_zero(tmp_path):
     shutil.copytree(folder / "tests", root / "tests")
     subprocess.run([sys.executable, str(root / "tests" / "test.py")],
                    env=environment(CNNC_GRADE_ROOT=str(root)), check=True,
-                   timeout=300)
+                   cwd=str(root), timeout=300)
     data = json.loads((root / "results" / "results.json").read_text())
     check_prairielearn_results(data)
     assert data["score"] == 0.0
@@ -181,7 +182,7 @@ def test_prairielearn_entry_point_marks_an_ungradable_job(tmp_path):
     # No student/ folder: the grader cannot run, which costs no attempt.
     subprocess.run([sys.executable, str(root / "tests" / "test.py")],
                    env=environment(CNNC_GRADE_ROOT=str(root)), check=True,
-                   timeout=120)
+                   cwd=str(root), timeout=120)
     data = json.loads((root / "results" / "results.json").read_text())
     assert data["gradable"] is False
     assert "submission must be a folder" in data["format_errors"][0]
