@@ -18,8 +18,14 @@ def _modules():
     return sorted(names)
 
 
+# Modules whose examples need an optional extra.
+NEEDS = {"cnnc.viz": "matplotlib"}
+
+
 @pytest.mark.parametrize("name", _modules())
 def test_docstring_examples(name):
+    if name in NEEDS:
+        pytest.importorskip(NEEDS[name])
     module = importlib.import_module(name)
     previous = cnnc.get_num_threads(), cnnc.get_simd()
     with np.printoptions(legacy=False):
