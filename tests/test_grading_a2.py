@@ -98,9 +98,10 @@ PLANTED_BUGS = {
     "max-pool windows ignore the stride": (
         ("max_pool_forward", "top, left = p * stride, q * stride",
          "top, left = p, q"),
-        # Stride 1 is the one case this cannot spoil; the gradient check
-        # sees a forward that disagrees with the backward.
-        {"test_max_pool_forward": 0.5, "test_pool_gradient_check": 1.0},
+        # Stride 1 is the one case this cannot spoil. Whether the gradient
+        # check's random cases catch it depends on the cases drawn (CI saw
+        # a run where they did not), so its score is not compared.
+        {"test_max_pool_forward": 0.5, "test_pool_gradient_check": None},
         ["out is wrong", "kernel_size=2, stride=1"]),
     "average pooling forward does not divide by the window size": (
         ("avg_pool_forward", "window.sum(axis=(2, 3)) / kernel_size ** 2",
